@@ -1,0 +1,4 @@
+export * from './names.js';
+export * from './rerank-job.js';
+export * from './job-id.js';
+export * from './default-job-options.js';

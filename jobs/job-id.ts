@@ -1,0 +1,26 @@
+import { createHash } from 'node:crypto';
+import type { RerankJobPayload } from './rerank-job.js';
+
+/**
+ * Deterministic job id from run id, query and the batch's content (ids, texts and first-stage data):
+ * submitting the same input twice yields the same ids, and BullMQ adds nothing for an id it holds.
+ * Fields are length-prefixed so that no two different batches serialise alike.
+ */
+export function rerankJobId(payload: RerankJobPayload): string {
+  const hash = createHash('sha256');
+  const put = (value: string): void => {
+    hash.update(`${Buffer.byteLength(value)}:`);
+    hash.update(value);
+  };
+  put(payload.runId);
+  put(payload.queryId);
+  put(payload.query);
+  for (const doc of payload.docs) {
+    put(doc.id);
+    put(doc.text);
+    put(doc.score === undefined ? '' : String(doc.score));
+    put(doc.rank === undefined ? '' : String(doc.rank));
+  }
+  // BullMQ ids must not be integers nor contain ':'; hex with a prefix is neither.
+  return `b-${hash.digest('hex').slice(0, 40)}`;
+}

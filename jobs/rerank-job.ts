@@ -1,0 +1,53 @@
+import { z } from 'zod';
+
+/** Version of the payload and result shapes; a worker refuses jobs of another version. */
+export const JOB_CONTRACT_VERSION = 1;
+
+/** One candidate of a batch, as it travels to the worker. */
+export const batchDocSchema = z.object({
+  /** Document id (a string, never a number). */
+  id: z.string().min(1),
+  /** Document text, untagged; the worker applies the prompt template. */
+  text: z.string().min(1),
+  /** First-stage score, when the input had one (for baseline metrics and ranked.jsonl). */
+  score: z.number().finite().optional(),
+  /** First-stage rank, when the input had one. */
+  rank: z.number().int().positive().optional(),
+});
+
+/** Payload of a rerank job: one query and at most `maxDocsPerRequest` of its candidates. */
+export const rerankJobPayloadSchema = z.object({
+  v: z.literal(JOB_CONTRACT_VERSION),
+  runId: z.string().min(1),
+  queryId: z.string().min(1),
+  query: z.string().min(1),
+  docs: z.array(batchDocSchema).min(1),
+});
+
+/** What a worker returns for a batch: `scores[i]` is the API's score of `docs[i]`, exactly as returned. */
+export const rerankJobResultSchema = z.object({
+  v: z.literal(JOB_CONTRACT_VERSION),
+  scores: z.array(z.number().finite()),
+  /** HTTP requests made for this batch in the attempt that succeeded (1 = no in-process retry). */
+  requests: z.number().int().nonnegative(),
+  /** 429 answers seen during those requests. */
+  rateLimited: z.number().int().nonnegative(),
+});
+
+export type BatchDoc = z.infer<typeof batchDocSchema>;
+export type RerankJobPayload = z.infer<typeof rerankJobPayloadSchema>;
+export type RerankJobResult = z.infer<typeof rerankJobResultSchema>;
+
+/** Parse a payload; throws a ZodError that names the bad field. */
+export function parseRerankJobPayload(data: unknown): RerankJobPayload {
+  return rerankJobPayloadSchema.parse(data);
+}
+
+/** Parse a result and check it matches its payload (one score per document). */
+export function parseRerankJobResult(value: unknown, payload: RerankJobPayload): RerankJobResult {
+  const result = rerankJobResultSchema.parse(value);
+  if (result.scores.length !== payload.docs.length) {
+    throw new Error(`result has ${result.scores.length} scores for ${payload.docs.length} documents`);
+  }
+  return result;
+}

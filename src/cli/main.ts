@@ -1,0 +1,50 @@
+import { Command, CommanderError } from 'commander';
+import { InputError } from '../errors/input-error.js';
+import { RerankBatchError } from '../errors/rerank-batch-error.js';
+import { UsageError } from '../errors/usage-error.js';
+import { registerEvalCommand } from './eval-command.js';
+import { ExitCode } from './exit-codes.js';
+import { registerRunCommand } from './run-command.js';
+import { registerServeCommand } from './serve-command.js';
+import { registerWorkerCommand } from './worker-command.js';
+
+/** Build the `rerank-batch` program. */
+export function buildProgram(setExitCode: (code: number) => void): Command {
+  const program = new Command('rerank-batch')
+    .description('Offline batch reranking of query-candidate pairs through a rerank API, on BullMQ and Redis')
+    .showHelpAfterError()
+    .exitOverride();
+  registerRunCommand(program, setExitCode);
+  registerWorkerCommand(program, setExitCode);
+  registerServeCommand(program, setExitCode);
+  registerEvalCommand(program, setExitCode);
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+/** Run the CLI; returns the process exit code (see exit-codes.ts). */
+export async function main(argv: string[]): Promise<number> {
+  let code: number = ExitCode.Ok;
+  const program = buildProgram((c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version exit 0; every other commander error is bad usage, already printed.
+      return err.exitCode === 0 ? ExitCode.Ok : ExitCode.BadInput;
+    }
+    if (err instanceof InputError || err instanceof UsageError) {
+      process.stderr.write(`rerank-batch: error ${err.code}: ${err.message}\n`);
+      return ExitCode.BadInput;
+    }
+    if (err instanceof RerankBatchError) {
+      process.stderr.write(`rerank-batch: error ${err.code}: ${err.message}\n`);
+      return ExitCode.Failures;
+    }
+    process.stderr.write(`rerank-batch: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return ExitCode.Failures;
+  }
+}

@@ -1,0 +1,160 @@
+import { closeSync, fsyncSync, openSync, readSync, writeSync, ftruncateSync, fstatSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+/** One scored candidate: [doc id, API score, first-stage score or null, first-stage rank or null]. */
+export type SpoolItem = [docId: string, score: number, originalScore: number | null, originalRank: number | null];
+
+/** A batch the API scored. */
+export interface ScoredRecord {
+  t: 'ok';
+  job: string;
+  q: string;
+  query: string;
+  items: SpoolItem[];
+  /** API requests made for the batch in its successful attempt (1 = no in-process retry). */
+  requests: number;
+  /** 429 answers seen in them. */
+  rateLimited: number;
+  /** BullMQ attempts the job took (1 = first try). */
+  attempts: number;
+}
+
+/** A batch that failed for good. */
+export interface FailedRecord {
+  t: 'fail';
+  job: string;
+  q: string;
+  query: string;
+  /** The batch's candidates: [doc id, first-stage score or null, first-stage rank or null]. */
+  docs: [docId: string, originalScore: number | null, originalRank: number | null][];
+  code: string;
+  errorClass: string;
+  message: string;
+  attempts: number;
+}
+
+export type SpoolRecord = ScoredRecord | FailedRecord;
+
+interface RecordRef {
+  offset: number;
+  length: number;
+  type: SpoolRecord['t'];
+  queryId: string;
+}
+
+/**
+ * The collector's local, append-only record of every finished batch (`<out>/.rerank-batch/<run>.spool`).
+ * Results leave Redis as soon as they are here, so Redis memory stays bounded; the spool is what lets a
+ * restarted collector carry on, and what outputs are written from. Memory holds only an index: one
+ * entry per batch (file offset), never the texts or scores.
+ *
+ * Exactly once: each batch is keyed by its job id. A batch delivered twice (a job collected, then seen
+ * again after a crash) keeps its first scored record; a scored record replaces a failed one (a batch
+ * retried by `retry-failed`).
+ */
+export class Spool {
+  private readonly fd: number;
+  private size: number;
+  private readonly byJob = new Map<string, RecordRef>();
+
+  private constructor(readonly path: string) {
+    this.fd = openSync(path, 'a+');
+    this.size = fstatSync(this.fd).size;
+    this.load();
+  }
+
+  static async open(path: string): Promise<Spool> {
+    await mkdir(dirname(path), { recursive: true });
+    return new Spool(path);
+  }
+
+  /** Rebuild the index from the file; a torn last line (a crash mid-append) is cut off. */
+  private load(): void {
+    const chunk = Buffer.alloc(1 << 20);
+    let carry = Buffer.alloc(0);
+    let position = 0;
+    let lineStart = 0;
+    while (position < this.size) {
+      const n = readSync(this.fd, chunk, 0, chunk.length, position);
+      if (n === 0) break;
+      position += n;
+      let buf = Buffer.concat([carry, chunk.subarray(0, n)]);
+      let newline = buf.indexOf(10);
+      while (newline !== -1) {
+        const line = buf.subarray(0, newline);
+        this.index(JSON.parse(line.toString('utf8')) as SpoolRecord, lineStart, newline + 1);
+        lineStart += newline + 1;
+        buf = buf.subarray(newline + 1);
+        newline = buf.indexOf(10);
+      }
+      carry = Buffer.from(buf);
+    }
+    if (lineStart < this.size) {
+      ftruncateSync(this.fd, lineStart);
+      this.size = lineStart;
+    }
+  }
+
+  private index(record: SpoolRecord, offset: number, length: number): boolean {
+    const known = this.byJob.get(record.job);
+    if (known !== undefined && (known.type === 'ok' || record.t === 'fail')) return false;
+    this.byJob.set(record.job, { offset, length, type: record.t, queryId: record.q });
+    return true;
+  }
+
+  has(jobId: string, type?: SpoolRecord['t']): boolean {
+    const ref = this.byJob.get(jobId);
+    return ref !== undefined && (type === undefined || ref.type === type);
+  }
+
+  /** Append records and make them durable (fsync) before returning. Returns how many were new. */
+  append(records: SpoolRecord[]): number {
+    const lines: Buffer[] = [];
+    let offset = this.size;
+    for (const record of records) {
+      const line = Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
+      if (!this.index(record, offset, line.length)) continue;
+      lines.push(line);
+      offset += line.length;
+    }
+    if (lines.length === 0) return 0;
+    const data = Buffer.concat(lines);
+    let written = 0;
+    while (written < data.length) written += writeSync(this.fd, data, written, data.length - written, this.size + written);
+    fsyncSync(this.fd);
+    this.size += data.length;
+    return lines.length;
+  }
+
+  /** Batches in the spool by outcome. */
+  counts(): { scored: number; failed: number } {
+    let scored = 0;
+    let failed = 0;
+    for (const ref of this.byJob.values()) if (ref.type === 'ok') scored += 1; else failed += 1;
+    return { scored, failed };
+  }
+
+  /** Group the index by query once, for writing outputs query by query. */
+  groupByQuery(): Map<string, RecordRef[]> {
+    const groups = new Map<string, RecordRef[]>();
+    for (const ref of this.byJob.values()) {
+      const list = groups.get(ref.queryId);
+      if (list === undefined) groups.set(ref.queryId, [ref]);
+      else list.push(ref);
+    }
+    return groups;
+  }
+
+  read(ref: RecordRef): SpoolRecord {
+    const buf = Buffer.alloc(ref.length);
+    readSync(this.fd, buf, 0, ref.length, ref.offset);
+    return JSON.parse(buf.toString('utf8')) as SpoolRecord;
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+export type { RecordRef };

@@ -1,0 +1,89 @@
+import type { Queue } from 'bullmq';
+import { DEFAULT_JOB_OPTIONS } from '../../jobs/default-job-options.js';
+import { rerankJobId } from '../../jobs/job-id.js';
+import { RERANK_JOB_NAME } from '../../jobs/names.js';
+import { JOB_CONTRACT_VERSION, type RerankJobPayload, type RerankJobResult } from '../../jobs/rerank-job.js';
+import type { Pair } from '../interfaces.js';
+import type { Logger } from '../logger.js';
+import { BatchPlanner, type PlannedBatch, type PlannerOptions } from '../plan/batch-planner.js';
+import type { ProducerTotals, RunStore } from '../run/run-store.js';
+
+export interface ProducerOptions extends PlannerOptions {
+  runId: string;
+  /** The input file, for error messages. */
+  file: string;
+  /** Jobs per addBulk call. Default 200. */
+  bulkSize?: number;
+  /**
+   * Most jobs waiting or in flight in the run's queue; the producer reads on as workers finish, so Redis
+   * holds at most this many batches' text whatever the input size. Default 1000.
+   */
+  maxPending?: number;
+  /** Attempts per job (BullMQ's outer retry layer). Default DEFAULT_JOB_OPTIONS.attempts. */
+  attempts?: number;
+}
+
+export interface ProducerReport extends ProducerTotals {
+  /** Jobs added to the queue by this call. */
+  enqueued: number;
+  /** Batches skipped because an earlier submission of the run had them collected already. */
+  alreadyCollected: number;
+}
+
+export type RerankQueue = Queue<RerankJobPayload, RerankJobResult, string>;
+
+/**
+ * Read pairs, plan batches and add one job per batch. Safe to call again for the same run: ids are
+ * deterministic, BullMQ ignores an id it holds, and batches collected already are skipped.
+ */
+export async function produce(
+  pairs: AsyncIterable<Pair>,
+  queue: RerankQueue,
+  store: RunStore,
+  options: ProducerOptions,
+  logger: Logger,
+): Promise<ProducerReport> {
+  const planner = new BatchPlanner(options, options.file);
+  const bulkSize = options.bulkSize ?? 200;
+  const maxPending = options.maxPending ?? 1000;
+  const jobOptions = { ...DEFAULT_JOB_OPTIONS, attempts: options.attempts ?? DEFAULT_JOB_OPTIONS.attempts };
+  let pending: PlannedBatch[] = [];
+  let enqueued = 0;
+  let alreadyCollected = 0;
+
+  const waitForRoom = async (): Promise<void> => {
+    for (;;) {
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused', 'waiting-children');
+      const inQueue = Object.values(counts).reduce((sum, n) => sum + n, 0);
+      if (inQueue + bulkSize <= maxPending) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+
+  const flush = async (): Promise<void> => {
+    if (pending.length === 0) return;
+    const jobs = pending.map((batch) => {
+      const data: RerankJobPayload = { v: JOB_CONTRACT_VERSION, runId: options.runId, queryId: batch.queryId, query: batch.query, docs: batch.docs };
+      return { name: RERANK_JOB_NAME, data, opts: { ...jobOptions, jobId: rerankJobId(data) } };
+    });
+    pending = [];
+    const done = await store.collected(options.runId, jobs.map((job) => job.opts.jobId));
+    const fresh = jobs.filter((_, i) => done[i] !== true);
+    alreadyCollected += jobs.length - fresh.length;
+    if (fresh.length === 0) return;
+    await waitForRoom();
+    await queue.addBulk(fresh);
+    enqueued += fresh.length;
+  };
+
+  for await (const pair of pairs) {
+    pending.push(...planner.add(pair));
+    if (pending.length >= bulkSize) await flush();
+  }
+  pending.push(...planner.flush());
+  await flush();
+  const totals = planner.totals;
+  await store.setTotals(options.runId, totals);
+  logger.info({ runId: options.runId, ...totals, enqueued, alreadyCollected }, 'input read and queued');
+  return { ...totals, enqueued, alreadyCollected };
+}

@@ -1,0 +1,8 @@
+import { RerankBatchError } from './rerank-batch-error.js';
+
+/** A bad command line or option value. Exit code 2. */
+export class UsageError extends RerankBatchError {
+  constructor(message: string, code = 'ERR_USAGE') {
+    super(code, message);
+  }
+}

@@ -1,0 +1,15 @@
+/** Public API of the IR evaluator (trec_eval 10.0 `-c` compatible). */
+export { compareUtf8 } from './byte-order.js';
+export { readQrels, type Qrels } from './qrels.js';
+export { readTrecRun, type Run } from './trec-run.js';
+export { iterateRankedJsonl, readRankedJsonlRun, type RankedJsonlQuery } from './ranked-jsonl-run.js';
+export { sortTrecOrder, type ScoredDoc } from './ranking.js';
+export { DEFAULT_CUTOFFS, MEASURE_FAMILIES, type MeasureFamily } from './measure-catalog.js';
+export { selectMeasures, splitMeasureList, type MeasureSelection, type SelectedFamily } from './measure-selection.js';
+export { evaluateRunFile } from './evaluate-file.js';
+export { Evaluator, evaluate, type EvaluateOptions, type EvaluationResult, type QuerySource } from './evaluator.js';
+export { compare, type ComparisonOptions, type MeasureComparison } from './compare.js';
+export { pairedTTest, studentTTwoSidedP, regularizedIncompleteBeta, type PairedTTest } from './student-t.js';
+export { mulberry32 } from './random.js';
+export { formatFixed, formatMeasureValue, formatTrecEval, formatTrecEvalLine, isCountMeasure } from './format.js';
+export { formatComparison } from './format-comparison.js';

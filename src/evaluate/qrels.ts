@@ -1,0 +1,40 @@
+import { InputError } from '../errors/input-error.js';
+import { isSkippable, readLines } from './read-lines.js';
+
+/** Judgments: query id -> document id -> label. Labels are integers; < 0 means "in the pool, unjudged". */
+export type Qrels = Map<string, Map<string, number>>;
+
+/**
+ * Reads a TREC qrels file: 4 columns `qid iter docid rel` (iter ignored) or 3 columns `qid docid rel`,
+ * separated by whitespace. Blank lines and `#` comments are skipped. Labels must be integers.
+ * @throws InputError ERR_QRELS_FORMAT (bad line), ERR_QRELS_DUPLICATE (a document judged twice for one
+ *   query, which trec_eval rejects too), ERR_QRELS_EMPTY (no judgments), ERR_FILE_READ; the message
+ *   names the file and line.
+ */
+export async function readQrels(file: string): Promise<Qrels> {
+  const qrels: Qrels = new Map();
+  for await (const { text, line } of readLines(file)) {
+    if (isSkippable(text)) continue;
+    const fields = text.trim().split(/\s+/);
+    if (fields.length !== 3 && fields.length !== 4) {
+      throw new InputError('ERR_QRELS_FORMAT', `expected 4 columns "qid iter docid rel" (or 3: "qid docid rel"), found ${fields.length}`, { file, line });
+    }
+    const queryId = fields[0] ?? '';
+    const docId = fields[fields.length - 2] ?? '';
+    const relText = fields[fields.length - 1] ?? '';
+    if (!/^[+-]?\d+$/.test(relText) || !Number.isSafeInteger(Number(relText))) {
+      throw new InputError('ERR_QRELS_FORMAT', `relevance "${relText}" is not an integer`, { file, line, field: 'rel' });
+    }
+    let judged = qrels.get(queryId);
+    if (judged === undefined) {
+      judged = new Map();
+      qrels.set(queryId, judged);
+    }
+    if (judged.has(docId)) {
+      throw new InputError('ERR_QRELS_DUPLICATE', `query "${queryId}": document "${docId}" is judged more than once`, { file, line });
+    }
+    judged.set(docId, Number(relText));
+  }
+  if (qrels.size === 0) throw new InputError('ERR_QRELS_EMPTY', 'no judgments found', { file });
+  return qrels;
+}

@@ -1,0 +1,112 @@
+import type { BatchDoc } from '../../jobs/rerank-job.js';
+import { InputError } from '../errors/input-error.js';
+import type { Pair } from '../interfaces.js';
+
+export interface PlannerOptions {
+  /** Most documents in one API request. Default 50 (see DEFAULT_MAX_DOCS_PER_REQUEST). */
+  maxDocsPerRequest: number;
+  /** Most bytes of JSON-encoded document text in one request. Default 256 KiB. */
+  maxRequestBytes: number;
+  /**
+   * Most bytes of document text held in open (not yet full) batches across all queries. Rows of a query
+   * need not be contiguous, so partial batches wait for more rows; past this bound the largest open
+   * batch is sent as it is, which keeps memory bounded whatever the interleaving. Default 64 MiB.
+   */
+  maxBufferedBytes: number;
+}
+
+export const DEFAULT_MAX_DOCS_PER_REQUEST = 50;
+export const DEFAULT_MAX_REQUEST_BYTES = 256 * 1024;
+export const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+
+/** One planned API request: some candidates of one query. */
+export interface PlannedBatch {
+  queryId: string;
+  query: string;
+  docs: BatchDoc[];
+}
+
+interface OpenBatch extends PlannedBatch {
+  bytes: number;
+}
+
+/** Bytes a document adds to a request body: its JSON string plus the `<Document>: ` tag and separators. */
+function requestBytes(text: string): number {
+  return Buffer.byteLength(JSON.stringify(text)) + 16;
+}
+
+/**
+ * Groups a stream of pairs into batches per query. Deterministic: the same input in the same order
+ * always gives the same batches, so job ids derived from them repeat across submissions.
+ */
+export class BatchPlanner {
+  private readonly open = new Map<string, OpenBatch>();
+  /** Query text by id, to catch one id used with two texts (which would silently mix two queries). */
+  private readonly queryText = new Map<string, string>();
+  private bufferedBytes = 0;
+  private pairCount = 0;
+  private batchCount = 0;
+
+  constructor(
+    private readonly options: PlannerOptions,
+    private readonly file: string,
+  ) {}
+
+  /** Add a pair; returns the batches it completed (usually none). */
+  add(pair: Pair): PlannedBatch[] {
+    const known = this.queryText.get(pair.queryId);
+    if (known === undefined) this.queryText.set(pair.queryId, pair.query);
+    else if (known !== pair.query) {
+      throw new InputError('ERR_INPUT_QUERY_MISMATCH', `query id "${pair.queryId}" appears with two different query texts`, {
+        file: this.file,
+        line: pair.line,
+        field: 'query',
+      });
+    }
+    this.pairCount += 1;
+    const out: PlannedBatch[] = [];
+    const bytes = requestBytes(pair.document);
+    let batch = this.open.get(pair.queryId);
+    if (batch !== undefined && batch.bytes + bytes > this.options.maxRequestBytes) {
+      out.push(this.close(batch));
+      batch = undefined;
+    }
+    if (batch === undefined) {
+      batch = { queryId: pair.queryId, query: pair.query, docs: [], bytes: 0 };
+      this.open.set(pair.queryId, batch);
+    }
+    const doc: BatchDoc = { id: pair.docId, text: pair.document };
+    if (pair.score !== undefined) doc.score = pair.score;
+    if (pair.rank !== undefined) doc.rank = pair.rank;
+    batch.docs.push(doc);
+    batch.bytes += bytes;
+    this.bufferedBytes += bytes;
+    if (batch.docs.length >= this.options.maxDocsPerRequest) out.push(this.close(batch));
+    while (this.bufferedBytes > this.options.maxBufferedBytes) out.push(this.close(this.largestOpen()));
+    return out;
+  }
+
+  /** Close every open batch (end of input), in order of query id so the plan is deterministic. */
+  flush(): PlannedBatch[] {
+    const ids = [...this.open.keys()].sort();
+    return ids.map((id) => this.close(this.open.get(id) as OpenBatch));
+  }
+
+  get totals(): { queries: number; pairs: number; batches: number } {
+    return { queries: this.queryText.size, pairs: this.pairCount, batches: this.batchCount };
+  }
+
+  private largestOpen(): OpenBatch {
+    let largest: OpenBatch | undefined;
+    for (const batch of this.open.values()) if (largest === undefined || batch.bytes > largest.bytes) largest = batch;
+    if (largest === undefined) throw new Error('buffered bytes counted without an open batch');
+    return largest;
+  }
+
+  private close(batch: OpenBatch): PlannedBatch {
+    this.open.delete(batch.queryId);
+    this.bufferedBytes -= batch.bytes;
+    this.batchCount += 1;
+    return { queryId: batch.queryId, query: batch.query, docs: batch.docs };
+  }
+}

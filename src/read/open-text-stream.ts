@@ -1,0 +1,186 @@
+import { createReadStream } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
+import { pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import { InputError } from '../errors/input-error.js';
+
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+const READ_CHUNK_BYTES = 256 * 1024;
+
+/**
+ * Turns an error of the file or gzip layer into an InputError: a file that cannot be opened is
+ * ERR_INPUT_FILE, corrupt or truncated gzip data is ERR_INPUT_ENCODING. InputErrors pass through.
+ */
+export function toInputError(error: unknown, file: string): unknown {
+  if (error instanceof InputError) return error;
+  if (error instanceof Error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && code.startsWith('Z_')) {
+      return new InputError('ERR_INPUT_ENCODING', `not valid gzip data (${error.message})`, { file }, { cause: error });
+    }
+    if (typeof code === 'string' && ['ENOENT', 'EACCES', 'EISDIR', 'EPERM', 'ENOTDIR', 'ELOOP'].includes(code)) {
+      return new InputError('ERR_INPUT_FILE', `cannot read the file (${code}: ${error.message})`, { file }, { cause: error });
+    }
+  }
+  return error;
+}
+
+/**
+ * The file's bytes as a stream of chunks, gunzipped when `gzip`, with a leading UTF-8 byte order mark
+ * removed. Reads in 256 KiB chunks: memory does not depend on the file size. Errors are InputErrors
+ * (see `toInputError`). Breaking out of the iteration closes the file.
+ */
+export async function* openByteStream(file: string, gzip: boolean): AsyncGenerator<Buffer, void, undefined> {
+  const raw = createReadStream(file, { highWaterMark: READ_CHUNK_BYTES });
+  let source: Readable = raw;
+  if (gzip) {
+    const gunzip = createGunzip({ chunkSize: READ_CHUNK_BYTES });
+    // pipeline destroys gunzip with the file's error (or its own), which the loop below then throws.
+    pipeline(raw, gunzip, () => undefined);
+    source = gunzip;
+  }
+  let head: Buffer | undefined = Buffer.alloc(0);
+  try {
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      if (head !== undefined) {
+        head = Buffer.concat([head, chunk]);
+        if (head.length < UTF8_BOM.length) continue;
+        const start = head.subarray(0, UTF8_BOM.length).equals(UTF8_BOM) ? UTF8_BOM.length : 0;
+        const first = head.subarray(start);
+        head = undefined;
+        if (first.length > 0) yield first;
+        continue;
+      }
+      yield chunk;
+    }
+    if (head !== undefined && head.length > 0 && !UTF8_BOM.subarray(0, head.length).equals(head)) yield head;
+  } catch (error) {
+    throw toInputError(error, file);
+  } finally {
+    raw.destroy();
+    source.destroy();
+  }
+}
+
+/** Byte offset of the first byte that is not part of a valid UTF-8 sequence, or -1 when all of `bytes` is valid. */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  const n = bytes.length;
+  while (i < n) {
+    const b = bytes[i] ?? 0;
+    if (b < 0x80) {
+      i += 1;
+      continue;
+    }
+    let need: number;
+    let min: number;
+    if (b >= 0xc2 && b <= 0xdf) {
+      need = 1;
+      min = 0x80;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      need = 2;
+      min = 0x800;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3;
+      min = 0x10000;
+    } else {
+      return i;
+    }
+    if (i + need >= n) return i;
+    let cp = b & (0x3f >> need);
+    for (let k = 1; k <= need; k++) {
+      const c = bytes[i + k];
+      if (c === undefined || (c & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (c & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += need + 1;
+  }
+  return -1;
+}
+
+/** Describes the first invalid UTF-8 byte of `bytes` for an error message ("byte 0xff at byte 12 of the field"). */
+export function describeInvalidUtf8(bytes: Uint8Array, what: string): string {
+  const at = firstInvalidUtf8(bytes);
+  const byte = bytes[at];
+  const hex = byte === undefined ? '?' : `0x${byte.toString(16).padStart(2, '0')}`;
+  return `invalid UTF-8: byte ${hex} at byte ${at + 1} of the ${what}`;
+}
+
+/** Decodes UTF-8 strictly: the string, or undefined when `bytes` is not valid UTF-8. */
+export function decodeUtf8Strict(bytes: Buffer): string | undefined {
+  return isUtf8(bytes) ? bytes.toString('utf8') : undefined;
+}
+
+export interface ByteLine {
+  /** 1-based line number. */
+  line: number;
+  /** The line without its terminator (LF, or CRLF). */
+  bytes: Buffer;
+}
+
+/**
+ * Splits a byte stream into lines at LF (a CR before the LF is dropped). Memory is bounded by the longest
+ * line: a line over `maxLineBytes` throws `tooLongCode` (an InputError naming the line).
+ */
+export async function* splitLines(
+  chunks: AsyncIterable<Buffer>,
+  file: string,
+  maxLineBytes: number,
+  tooLongCode: string,
+): AsyncGenerator<ByteLine, void, undefined> {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let line = 1;
+  const finish = (bytes: Buffer): ByteLine => {
+    const end = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.length - 1 : bytes.length;
+    return { line: line++, bytes: bytes.subarray(0, end) };
+  };
+  for await (const chunk of chunks) {
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(0x0a, start);
+      if (nl < 0) break;
+      let bytes = chunk.subarray(start, nl);
+      if (pending.length > 0) {
+        bytes = Buffer.concat([...pending, bytes]);
+        pending = [];
+        pendingBytes = 0;
+      }
+      if (bytes.length > maxLineBytes) {
+        throw new InputError(tooLongCode, `line longer than ${maxLineBytes} bytes (maxRecordBytes)`, { file, line });
+      }
+      yield finish(bytes);
+      start = nl + 1;
+    }
+    if (start < chunk.length) {
+      // The unfinished line waits for the next chunk (this keeps at most one chunk alive per pending piece).
+      const rest = chunk.subarray(start);
+      pending.push(rest);
+      pendingBytes += rest.length;
+      if (pendingBytes > maxLineBytes) {
+        throw new InputError(tooLongCode, `line longer than ${maxLineBytes} bytes (maxRecordBytes)`, { file, line });
+      }
+    }
+  }
+  if (pending.length > 0) yield finish(Buffer.concat(pending));
+}
+
+export interface TextLine {
+  line: number;
+  text: string;
+}
+
+/**
+ * The lines of a (possibly gzipped) UTF-8 text file, decoded strictly: invalid UTF-8 throws
+ * ERR_INPUT_ENCODING naming the line. Used for run, queries and documents files.
+ */
+export async function* readTextLines(file: string, options: { gzip?: boolean; maxLineBytes?: number } = {}): AsyncGenerator<TextLine, void, undefined> {
+  const gzip = options.gzip ?? file.toLowerCase().endsWith('.gz');
+  for await (const { line, bytes } of splitLines(openByteStream(file, gzip), file, options.maxLineBytes ?? 64 * 1024 * 1024, 'ERR_INPUT_ENCODING')) {
+    const text = decodeUtf8Strict(bytes);
+    if (text === undefined) throw new InputError('ERR_INPUT_ENCODING', describeInvalidUtf8(bytes, 'line'), { file, line });
+    yield { line, text };
+  }
+}

@@ -1,0 +1,220 @@
+import { InputError } from '../errors/input-error.js';
+import { UsageError } from '../errors/usage-error.js';
+import { normalizeHeaderName, ROLE_ALIASES } from './column-map.js';
+import { rawNumberToken } from './jsonl-pairs.js';
+import { readTextLines } from './open-text-stream.js';
+import { PairValidator } from './pair-validator.js';
+import { formatFromFileName, normalizePairReaderOptions, type PairReaderOptions, type ReadPair } from './reader-options.js';
+
+export interface RunPairsOptions extends Omit<PairReaderOptions, 'format' | 'columns'> {
+  /** TREC run: `query_id Q0 doc_id rank score tag` per line, whitespace-separated. */
+  runFile: string;
+  /**
+   * Documents: JSONL (`.jsonl`/`.ndjson`, optionally `.gz`) with an id key (docno, doc_id, docid, id, pid,
+   * passage_id, document_id) and a text key (text, contents, body, document, passage, doc_text; `title`
+   * only when there is no text), or else TSV `doc_id<TAB>text` (a header line is recognised and skipped).
+   */
+  docsFile: string;
+  /** Queries: TSV `query_id<TAB>text` (optional header), or JSONL with query_id/qid/id and query/text. */
+  queriesFile: string;
+  /** Candidates kept per query, the best first by the run's score (see `openRunPairs`). Default: all of them. */
+  depth?: number;
+}
+
+interface RunEntry {
+  docId: string;
+  rank: number;
+  score: number;
+  line: number;
+}
+
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+const DOC_ID_KEYS = ['docno', 'doc_id', 'docid', 'id', 'pid', 'passage_id', 'document_id'];
+const DOC_TEXT_KEYS = ['text', 'contents', 'body', 'document', 'passage', 'doc_text'];
+const QUERY_ID_KEYS = ['query_id', 'qid', 'id', 'queryid', 'topic', 'topic_id'];
+const QUERY_TEXT_KEYS = ['query', 'text', 'query_text', 'question'];
+
+/** trec_eval's order: score descending, ties by doc id descending (byte order for ASCII ids). */
+function trecEvalOrder(a: RunEntry, b: RunEntry): number {
+  if (a.score !== b.score) return b.score - a.score;
+  return a.docId < b.docId ? 1 : a.docId > b.docId ? -1 : 0;
+}
+
+function findKey(object: Record<string, unknown>, candidates: readonly string[]): string | undefined {
+  const byName = new Map(Object.keys(object).map((k) => [normalizeHeaderName(k), k]));
+  for (const c of candidates) {
+    const key = byName.get(c);
+    if (key !== undefined) return key;
+  }
+  return undefined;
+}
+
+/**
+ * Reads `id -> text` from a TSV or JSONL file, keeping only ids in `wanted`. Any line that cannot be read
+ * is an InputError naming the file and line (these files are reference data: no skipping).
+ */
+async function readTexts(
+  file: string,
+  kind: 'document' | 'query',
+  wanted: ReadonlySet<string>,
+  into: Map<string, string>,
+): Promise<void> {
+  const { format } = formatFromFileName(file);
+  const idKeys = kind === 'document' ? DOC_ID_KEYS : QUERY_ID_KEYS;
+  const textKeys = kind === 'document' ? DOC_TEXT_KEYS : QUERY_TEXT_KEYS;
+  if (format === 'csv') throw new UsageError(`${file}: ${kind} files must be TSV or JSONL, not CSV`);
+  let first = true;
+  for await (const { line, text } of readTextLines(file)) {
+    if (text.trim() === '') continue;
+    let id: string;
+    let body: string;
+    if (format === 'jsonl') {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch (error) {
+        throw new InputError('ERR_INPUT_JSON', `invalid JSON (${(error as Error).message})`, { file, line });
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        throw new InputError('ERR_INPUT_JSON', 'expected a JSON object', { file, line });
+      }
+      const object = parsed as Record<string, unknown>;
+      const idKey = findKey(object, idKeys);
+      if (idKey === undefined) {
+        throw new InputError('ERR_INPUT_MISSING_COLUMN', `no ${kind} id key (accepted: ${idKeys.join(', ')}); keys found: ${Object.keys(object).join(', ')}`, { file, line });
+      }
+      const rawId = object[idKey];
+      if (typeof rawId === 'number') id = rawNumberToken(text, idKey) ?? String(rawId);
+      else if (typeof rawId === 'string') id = rawId;
+      else throw new InputError('ERR_INPUT_JSON', `expected a string or a number, got ${JSON.stringify(rawId)}`, { file, line, field: idKey });
+      const textKey = findKey(object, textKeys) ?? (kind === 'document' ? findKey(object, ['title']) : undefined);
+      if (textKey === undefined) {
+        throw new InputError('ERR_INPUT_MISSING_COLUMN', `no ${kind} text key (accepted: ${textKeys.join(', ')}${kind === 'document' ? ', title' : ''}); keys found: ${Object.keys(object).join(', ')}`, { file, line });
+      }
+      const rawText = object[textKey];
+      if (typeof rawText !== 'string') throw new InputError('ERR_INPUT_JSON', `expected a string, got ${JSON.stringify(rawText)}`, { file, line, field: textKey });
+      body = rawText;
+    } else {
+      const tab = text.indexOf('\t');
+      if (tab < 0) throw new InputError('ERR_INPUT_MISSING_COLUMN', `expected "${kind === 'document' ? 'doc_id' : 'query_id'}<TAB>text", found no tab`, { file, line });
+      id = text.slice(0, tab);
+      body = text.slice(tab + 1);
+      if (first) {
+        first = false;
+        const idRole = kind === 'document' ? ROLE_ALIASES.docId : ROLE_ALIASES.queryId;
+        const textRole = kind === 'document' ? ROLE_ALIASES.document : ROLE_ALIASES.query;
+        const looksLikeHeader = (idRole.includes(normalizeHeaderName(id)) || normalizeHeaderName(id) === 'id') && textRole.includes(normalizeHeaderName(body));
+        if (looksLikeHeader && !wanted.has(id)) continue;
+      }
+    }
+    first = false;
+    if (wanted.has(id) && !into.has(id)) into.set(id, body);
+  }
+}
+
+/**
+ * Pairs built from a TREC run, a documents file and a queries file: the shape IR data usually comes in.
+ *
+ * Order: queries in the order they first appear in the run; within a query, candidates in trec_eval's
+ * order (score descending, ties by doc id descending; the rank column is carried into `Pair.rank` but
+ * not used for ordering), cut to `depth`. `Pair.line` is the run file line; a document or query missing
+ * from its file is ERR_INPUT_MISSING_TEXT naming the run file and line (subject to `onBadRow`), and every
+ * other pair check of `openPairs` applies (ids, empty texts, document length, duplicates).
+ *
+ * Memory: the run's ids, ranks and scores are held (O(run size), about 100 bytes a line: fine for runs of
+ * millions of lines), plus the texts of the queries and documents the run references; the documents file
+ * itself is streamed and documents the run does not name are never kept.
+ */
+export function openRunPairs(options: RunPairsOptions): AsyncIterable<ReadPair> {
+  const { runFile, docsFile, queriesFile, depth, ...readerOptions } = options;
+  for (const [name, value] of Object.entries({ runFile, docsFile, queriesFile })) {
+    if (typeof value !== 'string' || value === '') throw new UsageError(`option ${name} must be a file name`);
+  }
+  if (depth !== undefined && !(Number.isSafeInteger(depth) && depth > 0)) {
+    throw new UsageError(`option depth must be a positive integer, got ${JSON.stringify(depth)}`);
+  }
+  const normalized = normalizePairReaderOptions(runFile, { ...readerOptions, format: 'tsv' });
+
+  return {
+    async *[Symbol.asyncIterator](): AsyncGenerator<ReadPair, void, undefined> {
+      const validator = new PairValidator(runFile, normalized);
+      const run = new Map<string, RunEntry[]>();
+      const wantedDocs = new Set<string>();
+      let lines = 0;
+      for await (const { line, text } of readTextLines(runFile)) {
+        const trimmed = text.trim();
+        if (trimmed === '') continue;
+        lines++;
+        const parts = trimmed.split(/\s+/);
+        const [qid, , docId, rankText, scoreText] = parts;
+        const reject = (code: string, reason: string, field?: string): void => {
+          validator.accept({ problem: { code, reason, line, raw: text, ...(field === undefined ? {} : { field }) } });
+        };
+        if (parts.length !== 6 || qid === undefined || docId === undefined || rankText === undefined || scoreText === undefined) {
+          reject('ERR_INPUT_RUN', `expected 6 fields "query_id Q0 doc_id rank score tag", found ${parts.length}`);
+          continue;
+        }
+        const rank = Number(rankText);
+        if (!/^\d+$/.test(rankText) || !Number.isSafeInteger(rank) || rank < 1) {
+          reject('ERR_INPUT_NUMBER', `rank must be a positive integer, got ${JSON.stringify(rankText)}`, 'rank');
+          continue;
+        }
+        const score = Number(scoreText);
+        if (!DECIMAL.test(scoreText) || !Number.isFinite(score)) {
+          reject('ERR_INPUT_NUMBER', `not a finite number: ${JSON.stringify(scoreText)}`, 'score');
+          continue;
+        }
+        let entries = run.get(qid);
+        if (entries === undefined) {
+          entries = [];
+          run.set(qid, entries);
+        }
+        entries.push({ docId, rank, score, line });
+      }
+      if (lines === 0) throw new InputError('ERR_INPUT_EMPTY', 'empty run file', { file: runFile });
+
+      // Cut to depth before loading texts, so that only documents that will be emitted are kept.
+      for (const [qid, entries] of run) {
+        entries.sort(trecEvalOrder);
+        if (depth !== undefined && entries.length > depth) run.set(qid, entries.slice(0, depth));
+        for (const entry of run.get(qid) ?? []) wantedDocs.add(entry.docId);
+      }
+      const queries = new Map<string, string>();
+      await readTexts(queriesFile, 'query', new Set(run.keys()), queries);
+      const documents = new Map<string, string>();
+      await readTexts(docsFile, 'document', wantedDocs, documents);
+      wantedDocs.clear();
+
+      for (const [qid, entries] of run) {
+        run.delete(qid);
+        const query = queries.get(qid);
+        for (const entry of entries) {
+          const document = documents.get(entry.docId);
+          if (query === undefined) {
+            validator.accept({ problem: { code: 'ERR_INPUT_MISSING_TEXT', reason: `query ${qid} is not in ${queriesFile}`, line: entry.line, field: 'query_id' } });
+            continue;
+          }
+          if (document === undefined) {
+            validator.accept({ problem: { code: 'ERR_INPUT_MISSING_TEXT', reason: `document ${entry.docId} is not in ${docsFile}`, line: entry.line, field: 'doc_id' } });
+            continue;
+          }
+          const pair = validator.accept({
+            row: {
+              line: entry.line,
+              fields: {
+                queryId: { name: 'query_id', value: qid },
+                query: { name: 'query', value: query },
+                docId: { name: 'doc_id', value: entry.docId },
+                document: { name: 'document', value: document },
+                score: { name: 'score', value: entry.score },
+                rank: { name: 'rank', value: entry.rank },
+              },
+            },
+          });
+          if (pair !== undefined) yield pair;
+        }
+      }
+      validator.finish();
+    },
+  };
+}

@@ -1,0 +1,14 @@
+import { RerankApiError, type RerankApiErrorDetails } from './rerank-api-error.js';
+
+/** Environment variable the CLI reads the API key from (named in messages; its value never is). */
+export const API_KEY_ENV = 'RERANK_API_KEY';
+
+/** 401/403: the key is missing, wrong or not allowed. Fatal for the whole run. Code ERR_API_AUTH. */
+export class AuthError extends RerankApiError {
+  declare readonly code: 'ERR_API_AUTH';
+
+  constructor(details: RerankApiErrorDetails & { status: number; keySent: boolean }) {
+    const why = details.keySent ? 'the API key was rejected' : 'no API key was sent';
+    super('ERR_API_AUTH', `rerank API answered HTTP ${details.status} (${why}): check ${API_KEY_ENV}`, details);
+  }
+}

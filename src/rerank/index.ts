@@ -1,0 +1,9 @@
+export { RerankClient, type RerankOutcome, type RerankCallOptions } from './rerank-client.js';
+export { normalizeClientOptions, CLIENT_DEFAULTS, DEFAULT_MODEL, type RerankClientOptions, type NormalizedClientOptions } from './client-options.js';
+export { formatQuery, formatDocument, DEFAULT_INSTRUCTION, PROMPT_TEMPLATES, type PromptTemplate, type QueryFormat } from './prompt.js';
+export { parseRerankResponse, parseJsonBody, type ResponseContext } from './response.js';
+export { parseRetryAfter } from './retry-after.js';
+export { RerankApiError, MAX_ERROR_BODY_BYTES, truncateBody, safeUrl, type RerankApiErrorDetails } from './errors/rerank-api-error.js';
+export { RetryableApiError, type RetryableApiErrorCode } from './errors/retryable-api-error.js';
+export { PermanentApiError, type PermanentApiErrorCode } from './errors/permanent-api-error.js';
+export { AuthError, API_KEY_ENV } from './errors/auth-error.js';

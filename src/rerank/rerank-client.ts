@@ -1,0 +1,222 @@
+import pRetry, { AbortError } from 'p-retry';
+import { normalizeClientOptions, type NormalizedClientOptions, type RerankClientOptions } from './client-options.js';
+import { formatDocument, formatQuery } from './prompt.js';
+import { parseJsonBody, parseRerankResponse } from './response.js';
+import { parseRetryAfter } from './retry-after.js';
+import { AuthError } from './errors/auth-error.js';
+import { PermanentApiError, type PermanentApiErrorCode } from './errors/permanent-api-error.js';
+import { RerankApiError, safeUrl } from './errors/rerank-api-error.js';
+import { RetryableApiError } from './errors/retryable-api-error.js';
+
+export type { RerankClientOptions } from './client-options.js';
+
+/** What one `rerank` call produced. */
+export interface RerankOutcome {
+  /** One score per input document, in the input order, exactly as the API returned it. */
+  scores: number[];
+  /** HTTP requests made (1 when the first one succeeded). */
+  attempts: number;
+  /** attempts - 1. */
+  retries: number;
+  /** HTTP 429 answers seen along the way. */
+  rateLimited: number;
+}
+
+export interface RerankCallOptions {
+  /** Aborts the call (the request in flight and any retry wait); the promise rejects with the signal's reason. */
+  signal?: AbortSignal | undefined;
+}
+
+/** Marks our own per-request timeout apart from the caller's abort. */
+class RequestTimeout extends Error {}
+
+/** Wait `ms`, or reject with the signal's reason when it aborts first. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted === true) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** `fetch failed (ECONNRESET: other side closed)` from undici's TypeError and its cause. */
+function describeNetworkError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause: unknown = error.cause;
+  if (cause instanceof Error) {
+    const code = (cause as Error & { code?: unknown }).code;
+    return `${error.message} (${typeof code === 'string' ? `${code}: ` : ''}${cause.message})`;
+  }
+  return error.message;
+}
+
+/** First ~200 characters of a body on one line, for an error message. */
+function snippet(body: string): string {
+  const line = body.replace(/\s+/g, ' ').trim();
+  if (line === '') return '';
+  return `: ${line.length > 200 ? `${line.slice(0, 200)}…` : line}`;
+}
+
+/**
+ * Client of a Cohere/Jina-style `POST /rerank` endpoint (see shared/seed-rerank-api.md).
+ *
+ * Every call asks for every document's score (`top_n = documents.length`) and returns them in input order.
+ * Transient failures (RetryableApiError) are retried in-process with p-retry: exponential backoff
+ * `minRetryDelayMs * factor^n`, capped at `maxRetryDelayMs`, times a random factor in [1, 2) when `jitter`;
+ * a Retry-After (capped at `maxRetryAfterMs`) raises the wait to at least that long. The wait is computed
+ * here and taken once in p-retry's `onFailedAttempt` (p-retry's own delay is set to 0), so backoff and
+ * Retry-After are never added together. PermanentApiError and AuthError are thrown at once.
+ */
+export class RerankClient {
+  readonly options: NormalizedClientOptions;
+  readonly #headers: Record<string, string>;
+  readonly #displayUrl: string;
+
+  constructor(options: RerankClientOptions) {
+    this.options = normalizeClientOptions(options);
+    this.#displayUrl = safeUrl(this.options.apiUrl);
+    this.#headers = { 'Content-Type': 'application/json', Accept: 'application/json' };
+    if (this.options.apiKey !== undefined) this.#headers.Authorization = `Bearer ${this.options.apiKey}`;
+  }
+
+  /** The API key stays out of `console.log(client)` / util.inspect and JSON. */
+  toJSON(): Record<string, unknown> {
+    return { ...this.options, apiKey: this.options.apiKey === undefined ? undefined : '[redacted]', onRetry: undefined };
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): Record<string, unknown> {
+    return this.toJSON();
+  }
+
+  /** Score `documents` against `query`. An empty `documents` returns no scores without a request. */
+  async rerank(query: string, documents: string[], opts: RerankCallOptions = {}): Promise<RerankOutcome> {
+    if (documents.length === 0) return { scores: [], attempts: 0, retries: 0, rateLimited: 0 };
+    const { model, template, instruction, retries, factor, onRetry } = this.options;
+    const body = JSON.stringify({
+      model,
+      query: formatQuery(query, { template, instruction }),
+      documents: documents.map((document) => formatDocument(document, template)),
+      top_n: documents.length,
+    });
+    const signal = opts.signal;
+    let attempts = 0;
+    let rateLimited = 0;
+
+    const scores = await pRetry(
+      async (attemptNumber: number) => {
+        attempts = attemptNumber;
+        try {
+          return await this.#attempt(body, documents.length, signal);
+        } catch (error) {
+          if (error instanceof RerankApiError) error.attempts = attemptNumber;
+          if (error instanceof RetryableApiError) {
+            if (error.code === 'ERR_API_RATE_LIMITED') rateLimited++;
+            throw error;
+          }
+          // Permanent and auth errors: stop now (p-retry rethrows the original error).
+          if (error instanceof RerankApiError) throw new AbortError(error);
+          throw error;
+        }
+      },
+      {
+        retries,
+        factor,
+        // The wait is taken in onFailedAttempt (backoff and Retry-After combined), not by p-retry.
+        minTimeout: 0,
+        randomize: false,
+        signal,
+        shouldRetry: ({ error }) => error instanceof RetryableApiError,
+        onFailedAttempt: async ({ error, attemptNumber, retriesLeft, retriesConsumed }) => {
+          if (!(error instanceof RetryableApiError) || retriesLeft <= 0 || signal?.aborted === true) return;
+          const delayMs = this.retryDelayMs(error, retriesConsumed);
+          onRetry?.(error, attemptNumber, delayMs);
+          await sleep(delayMs, signal);
+        },
+      },
+    );
+    return { scores, attempts, retries: attempts - 1, rateLimited };
+  }
+
+  /**
+   * Wait before retry number `retriesConsumed + 1`: the exponential backoff (with jitter), raised to the
+   * server's Retry-After (capped at maxRetryAfterMs) when it asked for longer.
+   */
+  retryDelayMs(error: RetryableApiError, retriesConsumed: number, random: () => number = Math.random): number {
+    const { minRetryDelayMs, maxRetryDelayMs, factor, jitter, maxRetryAfterMs } = this.options;
+    const spread = jitter ? 1 + random() : 1;
+    const backoff = Math.min(Math.round(spread * minRetryDelayMs * factor ** retriesConsumed), maxRetryDelayMs);
+    const retryAfter = error.retryAfterMs === undefined ? 0 : Math.min(error.retryAfterMs, maxRetryAfterMs);
+    return Math.max(backoff, retryAfter);
+  }
+
+  async #attempt(body: string, documentCount: number, callerSignal: AbortSignal | undefined): Promise<number[]> {
+    // One controller per request, aborted by our timeout or the caller's signal. (AbortSignal.any with a
+    // long-lived caller signal leaks dependants in some Node versions; explicit listeners are removed below.)
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new RequestTimeout()), this.options.timeoutMs);
+    const onCallerAbort = (): void => controller.abort(callerSignal?.reason);
+    if (callerSignal !== undefined) {
+      if (callerSignal.aborted) controller.abort(callerSignal.reason);
+      else callerSignal.addEventListener('abort', onCallerAbort, { once: true });
+    }
+    const url = this.#displayUrl;
+    let status: number | undefined;
+    let text: string;
+    let response: Response;
+    try {
+      response = await fetch(this.options.apiUrl, { method: 'POST', headers: this.#headers, body, signal: controller.signal });
+      status = response.status;
+      text = await response.text();
+    } catch (error) {
+      if (callerSignal?.aborted === true) throw callerSignal.reason;
+      if (controller.signal.reason instanceof RequestTimeout) {
+        throw new RetryableApiError('ERR_API_TIMEOUT', `rerank request timed out after ${this.options.timeoutMs} ms`, { url, status });
+      }
+      throw new RetryableApiError('ERR_API_NETWORK', `rerank request failed: ${describeNetworkError(error)}`, { url, status, cause: error });
+    } finally {
+      clearTimeout(timer);
+      callerSignal?.removeEventListener('abort', onCallerAbort);
+    }
+
+    text = this.#redact(text);
+    if (status >= 200 && status < 300) {
+      const context = { url, status, body: text };
+      return parseRerankResponse(parseJsonBody(context), documentCount, context);
+    }
+    throw this.#errorForStatus(status, text, response.headers.get('retry-after'));
+  }
+
+  /** A server echoing the key back must not put it into an error. */
+  #redact(text: string): string {
+    const key = this.options.apiKey;
+    return key !== undefined && text.includes(key) ? text.split(key).join('[redacted]') : text;
+  }
+
+  #errorForStatus(status: number, body: string, retryAfterHeader: string | null): RerankApiError {
+    const url = this.#displayUrl;
+    const details = { url, status, responseBody: body };
+    const what = `rerank API answered HTTP ${status}${snippet(body)}`;
+    if (status === 401 || status === 403) return new AuthError({ ...details, keySent: this.options.apiKey !== undefined });
+    if (status === 429) {
+      return new RetryableApiError('ERR_API_RATE_LIMITED', what, { ...details, retryAfterMs: parseRetryAfter(retryAfterHeader) });
+    }
+    if (status === 408) return new RetryableApiError('ERR_API_TIMEOUT', what, details);
+    if (status >= 500) return new RetryableApiError('ERR_API_SERVER', what, { ...details, retryAfterMs: parseRetryAfter(retryAfterHeader) });
+    let code: PermanentApiErrorCode = 'ERR_API_BAD_REQUEST';
+    if (status === 404) code = 'ERR_API_NOT_FOUND';
+    else if (status === 413) code = 'ERR_API_PAYLOAD_TOO_LARGE';
+    else if (status === 422) code = 'ERR_API_UNPROCESSABLE';
+    return new PermanentApiError(code, status < 400 ? `rerank API answered unexpected HTTP ${status}${snippet(body)}` : what, details);
+  }
+}

@@ -1,0 +1,24 @@
+import { z } from 'zod';
+
+/**
+ * What every worker needs to serve a run, stored in Redis when the run is submitted so that a worker on
+ * another machine serves it the same way. Never holds a secret: each worker reads RERANK_API_KEY itself.
+ */
+export const runConfigSchema = z.object({
+  runId: z.string(),
+  /** Full endpoint URL of the rerank API. */
+  apiUrl: z.string().url(),
+  /** True when `apiUrl` is the built-in local server that `run` started on loopback. */
+  builtinServer: z.boolean(),
+  model: z.string(),
+  template: z.enum(['qwen3', 'none']),
+  instruction: z.string(),
+  /** Per-request timeout, ms. */
+  timeoutMs: z.number().int().positive(),
+  /** In-process retries of one request (the rerank client's p-retry layer). */
+  retries: z.number().int().nonnegative(),
+  minRetryDelayMs: z.number().int().nonnegative(),
+  maxRetryDelayMs: z.number().int().nonnegative(),
+});
+
+export type RunConfig = z.infer<typeof runConfigSchema>;

@@ -1,0 +1,36 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import type { NormalizedRunOptions } from './run-options.js';
+
+/** SHA-256 of a file, streamed. */
+export async function sha256File(path: string): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(path)) {
+    const buf = chunk as Buffer;
+    bytes += buf.length;
+    hash.update(buf);
+  }
+  return { sha256: hash.digest('hex'), bytes };
+}
+
+/**
+ * A run id derived from the input's content and every option that changes what is sent or how it is
+ * batched: the same command on the same input resumes the same run; any such change starts a new one.
+ * The built-in server's URL changes with its port, so it counts as "builtin".
+ */
+export function deriveRunId(inputSha256: string, options: NormalizedRunOptions): string {
+  const key = JSON.stringify({
+    input: inputSha256,
+    format: options.format ?? null,
+    columns: Object.entries(options.columns).sort(),
+    onBadRow: options.onBadRow,
+    api: options.apiUrl ?? 'builtin',
+    model: options.model,
+    template: options.template,
+    instruction: options.instruction,
+    maxDocsPerRequest: options.maxDocsPerRequest,
+    maxRequestBytes: options.maxRequestBytes,
+  });
+  return `r${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
+}

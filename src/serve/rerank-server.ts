@@ -1,0 +1,457 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { scoreDocuments } from './bm25-scorer.js';
+
+/**
+ * Fault switches and timing of the local rerank server. All are mutable at run time with
+ * `server.setFaults(partial)`. Probabilities are 0..1 and exclusive: one draw per request from the seeded
+ * PRNG picks at most one fault, in the order reset, hang, 429, 5xx, malformed, missing (so their sum
+ * should stay <= 1; the excess of later ones is cut).
+ */
+export interface RerankServerFaults {
+  /** Delay before every answer, in ms. Default 0. */
+  latencyMs: number;
+  /** Answer 429 with `Retry-After: retryAfterSeconds`. Default 0. */
+  rate429: number;
+  /** Answer 500, 502 or 503. Default 0. */
+  rate5xx: number;
+  /** Never answer (until the client gives up or close()). Default 0. */
+  rateHang: number;
+  /** Destroy the socket without an answer. Default 0. */
+  rateReset: number;
+  /** Answer 200 with a body that is not JSON. Default 0. */
+  rateMalformed: number;
+  /** Answer 200 with valid JSON that lacks one result index. Default 0. */
+  rateMissingResult: number;
+  /** Retry-After of every 429, in seconds. Default 1. */
+  retryAfterSeconds: number;
+  /** Answer every /rerank request with this status (e.g. 401, 403, 400, 422, 503). Default none. */
+  forceStatus: number | undefined;
+  /** Answer 429 above this many requests per second (token bucket, burst = the rate). Default none. */
+  maxRequestsPerSecond: number | undefined;
+}
+
+export interface RerankServerOptions extends Partial<RerankServerFaults> {
+  /** Interface to listen on. Default '127.0.0.1'. */
+  host?: string | undefined;
+  /** Port; 0 picks a free one. Default 0. */
+  port?: number | undefined;
+  /** When set, every /rerank request needs `Authorization: Bearer <apiKey>`, else 401. Default none. */
+  apiKey?: string | undefined;
+  /** Seed of the fault PRNG, so a faulty run is repeatable. Default 1. */
+  seed?: number | undefined;
+  /** Largest request body; larger -> 413. Default 10 MB (10 * 1024 * 1024). */
+  maxBodyBytes?: number | undefined;
+  /** Most documents in one request; more -> 413. Default 1000. */
+  maxDocuments?: number | undefined;
+  /** Keep `stats.requestLog` (every request's query, documents and Authorization header). Default false. */
+  recordRequests?: boolean | undefined;
+}
+
+/** One request as received, when `recordRequests` is on. */
+export interface RecordedRequest {
+  /** Arrival time, ms since the epoch (fractional, from performance.now()). */
+  at: number;
+  /** `query` as sent (tags included); '' when absent or not a string. */
+  query: string;
+  /** `documents` as sent (tags included); [] when absent or not an array of strings. */
+  documents: string[];
+  /** The Authorization header as received, if any. */
+  authorization?: string;
+  /** Status answered; undefined for a reset or a hang (or while pending). */
+  status?: number;
+}
+
+export interface RerankServerStats {
+  /** POST /rerank requests received. */
+  requests: number;
+  /** Answers by HTTP status. */
+  byStatus: Record<number, number>;
+  /** Connections destroyed by the reset fault. */
+  resets: number;
+  /** Requests left hanging by the hang fault. */
+  hangs: number;
+  /** Largest `documents` array seen in a request. */
+  maxDocumentsInRequest: number;
+  /** Only with `recordRequests: true`. */
+  requestLog?: RecordedRequest[];
+}
+
+export interface RunningRerankServer {
+  /** Full endpoint, e.g. `http://127.0.0.1:41234/rerank`. */
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  /** Live counters (the same object is updated in place). */
+  readonly stats: RerankServerStats;
+  /** Change fault switches; a key given as undefined clears forceStatus / maxRequestsPerSecond. */
+  setFaults(faults: Partial<RerankServerFaults>): void;
+  /** Current fault switches (a copy). */
+  faults(): RerankServerFaults;
+  /** Zero the counters and the request log. */
+  resetStats(): void;
+  /** Stop listening and destroy every open connection, hung requests included. */
+  close(): Promise<void>;
+}
+
+export const SERVER_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 0,
+  seed: 1,
+  maxBodyBytes: 10 * 1024 * 1024,
+  maxDocuments: 1000,
+  latencyMs: 0,
+  retryAfterSeconds: 1,
+} as const;
+
+const FAULT_DEFAULTS: RerankServerFaults = {
+  latencyMs: 0,
+  rate429: 0,
+  rate5xx: 0,
+  rateHang: 0,
+  rateReset: 0,
+  rateMalformed: 0,
+  rateMissingResult: 0,
+  retryAfterSeconds: 1,
+  forceStatus: undefined,
+  maxRequestsPerSecond: undefined,
+};
+
+/** mulberry32: tiny, fast, good enough for fault draws; same seed, same sequence. */
+function createPrng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Fault = 'reset' | 'hang' | '429' | '5xx' | 'malformed' | 'missing' | undefined;
+
+interface ValidRequest {
+  query: string;
+  documents: string[];
+  topN: number;
+}
+
+function checkProbability(name: string, value: number): void {
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw new RangeError(`rerank server: ${name} must be a probability in 0..1, got ${String(value)}`);
+}
+
+function validateFaults(faults: RerankServerFaults): void {
+  checkProbability('rate429', faults.rate429);
+  checkProbability('rate5xx', faults.rate5xx);
+  checkProbability('rateHang', faults.rateHang);
+  checkProbability('rateReset', faults.rateReset);
+  checkProbability('rateMalformed', faults.rateMalformed);
+  checkProbability('rateMissingResult', faults.rateMissingResult);
+  if (!(faults.latencyMs >= 0) || !Number.isFinite(faults.latencyMs)) throw new RangeError(`rerank server: latencyMs must be >= 0, got ${faults.latencyMs}`);
+  if (!(faults.retryAfterSeconds >= 0) || !Number.isFinite(faults.retryAfterSeconds)) {
+    throw new RangeError(`rerank server: retryAfterSeconds must be >= 0, got ${faults.retryAfterSeconds}`);
+  }
+  if (faults.forceStatus !== undefined && !(Number.isInteger(faults.forceStatus) && faults.forceStatus >= 100 && faults.forceStatus <= 599)) {
+    throw new RangeError(`rerank server: forceStatus must be an HTTP status, got ${faults.forceStatus}`);
+  }
+  if (faults.maxRequestsPerSecond !== undefined && !(faults.maxRequestsPerSecond > 0)) {
+    throw new RangeError(`rerank server: maxRequestsPerSecond must be > 0, got ${faults.maxRequestsPerSecond}`);
+  }
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: 'BadRequestError', 401: 'AuthenticationError', 403: 'PermissionDeniedError', 404: 'NotFoundError', 405: 'MethodNotAllowed', 413: 'PayloadTooLarge', 422: 'UnprocessableEntity', 429: 'RateLimitError', 500: 'InternalServerError', 502: 'BadGateway', 503: 'ServiceUnavailable' };
+
+function errorBody(status: number, message: string): string {
+  return JSON.stringify({ error: { message, type: STATUS_TEXT[status] ?? 'Error', code: status } });
+}
+
+/** Check a parsed body like the real API: model, non-empty query, non-empty array of non-empty strings. */
+function validate(body: unknown): ValidRequest | string {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'body must be a JSON object';
+  const record = body as Record<string, unknown>;
+  if (typeof record.model !== 'string' || record.model === '') return 'field "model" must be a non-empty string';
+  if (typeof record.query !== 'string') return 'field "query" must be a string';
+  if (record.query === '') return 'field "query" must not be empty';
+  const documents = record.documents;
+  if (!Array.isArray(documents)) return 'field "documents" must be an array of strings';
+  if (documents.length === 0) return 'field "documents" must not be empty';
+  for (let i = 0; i < documents.length; i++) {
+    const document: unknown = documents[i];
+    if (typeof document !== 'string') return `documents[${i}] must be a string`;
+    if (document === '') return `documents[${i}] must not be empty`;
+  }
+  let topN = documents.length;
+  if (record.top_n !== undefined && record.top_n !== null) {
+    if (typeof record.top_n !== 'number' || !Number.isInteger(record.top_n) || record.top_n < 1) return 'field "top_n" must be a positive integer';
+    topN = Math.min(record.top_n, documents.length);
+  }
+  return { query: record.query, documents: documents as string[], topN };
+}
+
+/**
+ * Start the built-in rerank server (node:http): `POST /rerank` scores with BM25 (see bm25-scorer.ts) and
+ * answers like the hosted API (`{id, results: [{index, relevance_score, document: {text}}], meta: null}`,
+ * sorted by score, cut to top_n); `GET /health` answers 200. Fault switches make it a test double of a
+ * flaky, rate-limited API over real HTTP.
+ */
+export async function startRerankServer(options: RerankServerOptions = {}): Promise<RunningRerankServer> {
+  const host = options.host ?? SERVER_DEFAULTS.host;
+  const apiKey = options.apiKey === undefined || options.apiKey === '' ? undefined : options.apiKey;
+  const expectedAuthorization = apiKey === undefined ? undefined : `Bearer ${apiKey}`;
+  const maxBodyBytes = options.maxBodyBytes ?? SERVER_DEFAULTS.maxBodyBytes;
+  const maxDocuments = options.maxDocuments ?? SERVER_DEFAULTS.maxDocuments;
+  const recordRequests = options.recordRequests === true;
+  const random = createPrng(options.seed ?? SERVER_DEFAULTS.seed);
+  if (!(maxBodyBytes > 0)) throw new RangeError(`rerank server: maxBodyBytes must be > 0, got ${maxBodyBytes}`);
+  if (!(Number.isInteger(maxDocuments) && maxDocuments > 0)) throw new RangeError(`rerank server: maxDocuments must be a positive integer, got ${maxDocuments}`);
+
+  let faults: RerankServerFaults = {
+    latencyMs: options.latencyMs ?? SERVER_DEFAULTS.latencyMs,
+    rate429: options.rate429 ?? 0,
+    rate5xx: options.rate5xx ?? 0,
+    rateHang: options.rateHang ?? 0,
+    rateReset: options.rateReset ?? 0,
+    rateMalformed: options.rateMalformed ?? 0,
+    rateMissingResult: options.rateMissingResult ?? 0,
+    retryAfterSeconds: options.retryAfterSeconds ?? SERVER_DEFAULTS.retryAfterSeconds,
+    forceStatus: options.forceStatus,
+    maxRequestsPerSecond: options.maxRequestsPerSecond,
+  };
+  validateFaults(faults);
+
+  const stats: RerankServerStats = { requests: 0, byStatus: {}, resets: 0, hangs: 0, maxDocumentsInRequest: 0 };
+  if (recordRequests) stats.requestLog = [];
+  const timers = new Set<NodeJS.Timeout>();
+  let responseCounter = 0;
+  let closed = false;
+  // Token bucket of maxRequestsPerSecond.
+  let tokens = faults.maxRequestsPerSecond ?? 0;
+  let lastRefill = performance.now();
+
+  function pickFault(): Fault {
+    const { rateReset, rateHang, rate429, rate5xx, rateMalformed, rateMissingResult } = faults;
+    if (rateReset + rateHang + rate429 + rate5xx + rateMalformed + rateMissingResult === 0) return undefined;
+    let u = random();
+    if ((u -= rateReset) < 0) return 'reset';
+    if ((u -= rateHang) < 0) return 'hang';
+    if ((u -= rate429) < 0) return '429';
+    if ((u -= rate5xx) < 0) return '5xx';
+    if ((u -= rateMalformed) < 0) return 'malformed';
+    if ((u -= rateMissingResult) < 0) return 'missing';
+    return undefined;
+  }
+
+  function overRate(): boolean {
+    const rate = faults.maxRequestsPerSecond;
+    if (rate === undefined) return false;
+    const now = performance.now();
+    const burst = Math.max(1, rate);
+    tokens = Math.min(burst, tokens + ((now - lastRefill) * rate) / 1000);
+    lastRefill = now;
+    if (tokens < 1) return true;
+    tokens -= 1;
+    return false;
+  }
+
+  function send(res: ServerResponse, entry: RecordedRequest | undefined, status: number, body: string, headers: Record<string, string> = {}): void {
+    const write = (): void => {
+      if (res.destroyed || res.writableEnded) return;
+      stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1;
+      if (entry !== undefined) entry.status = status;
+      res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)), ...headers });
+      res.end(body);
+    };
+    const latency = faults.latencyMs;
+    if (latency <= 0) {
+      write();
+      return;
+    }
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      write();
+    }, latency);
+    timers.add(timer);
+  }
+
+  function retryAfterHeaders(): Record<string, string> {
+    return { 'Retry-After': String(Math.ceil(faults.retryAfterSeconds)) };
+  }
+
+  function answer(req: IncomingMessage, res: ServerResponse, raw: Buffer | undefined, arrivedAt: number): void {
+    // raw undefined: the body was larger than maxBodyBytes.
+    let parsed: unknown;
+    let parseError = false;
+    if (raw !== undefined) {
+      try {
+        parsed = JSON.parse(raw.toString('utf8'));
+      } catch {
+        parseError = true;
+      }
+    }
+    const record = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+    const documentsField = record.documents;
+    if (Array.isArray(documentsField) && documentsField.length > stats.maxDocumentsInRequest) stats.maxDocumentsInRequest = documentsField.length;
+    let entry: RecordedRequest | undefined;
+    if (stats.requestLog !== undefined) {
+      entry = {
+        at: arrivedAt,
+        query: typeof record.query === 'string' ? record.query : '',
+        documents: Array.isArray(documentsField) && documentsField.every((d) => typeof d === 'string') ? (documentsField as string[]) : [],
+      };
+      const authorization = req.headers.authorization;
+      if (authorization !== undefined) entry.authorization = authorization;
+      stats.requestLog.push(entry);
+    }
+
+    if (raw === undefined) return send(res, entry, 413, errorBody(413, `request body larger than ${maxBodyBytes} bytes`));
+    if (expectedAuthorization !== undefined && req.headers.authorization !== expectedAuthorization) {
+      return send(res, entry, 401, errorBody(401, 'missing or invalid API key'));
+    }
+    if (faults.forceStatus !== undefined) {
+      const status = faults.forceStatus;
+      return send(res, entry, status, errorBody(status, `forced status ${status}`), status === 429 || status === 503 ? retryAfterHeaders() : {});
+    }
+    if (overRate()) return send(res, entry, 429, errorBody(429, 'rate limit exceeded'), retryAfterHeaders());
+
+    const fault = pickFault();
+    switch (fault) {
+      case 'reset':
+        stats.resets++;
+        req.socket.destroy();
+        return;
+      case 'hang':
+        stats.hangs++;
+        return;
+      case '429':
+        return send(res, entry, 429, errorBody(429, 'rate limit exceeded'), retryAfterHeaders());
+      case '5xx': {
+        const status = [500, 502, 503][Math.floor(random() * 3)] ?? 500;
+        return send(res, entry, status, errorBody(status, 'injected server error'), status === 503 ? retryAfterHeaders() : {});
+      }
+      default:
+        break;
+    }
+
+    if (parseError) return send(res, entry, 400, errorBody(400, 'request body is not valid JSON'));
+    const request = validate(parsed);
+    if (typeof request === 'string') return send(res, entry, 400, errorBody(400, request));
+    if (request.documents.length > maxDocuments) {
+      return send(res, entry, 413, errorBody(413, `too many documents: ${request.documents.length} > ${maxDocuments}`));
+    }
+
+    responseCounter++;
+    const id = `rerank-${responseCounter.toString(16).padStart(16, '0')}`;
+    if (fault === 'malformed') return send(res, entry, 200, `{"id":"${id}","results":[{"index":0,"relevance_score":0.5`);
+
+    const scores = scoreDocuments(request.query, request.documents);
+    const order = scores.map((_, index) => index);
+    order.sort((a, b) => (scores[b] ?? 0) - (scores[a] ?? 0) || a - b);
+    let kept = order.slice(0, request.topN);
+    if (fault === 'missing') {
+      const drop = Math.floor(random() * kept.length);
+      kept = kept.filter((_, position) => position !== drop);
+    }
+    const results = kept.map((index) => ({ index, relevance_score: scores[index], document: { text: request.documents[index] } }));
+    send(res, entry, 200, JSON.stringify({ id, results, meta: null }));
+  }
+
+  const server = createServer((req, res) => {
+    const arrivedAt = performance.timeOrigin + performance.now();
+    const url = req.url ?? '/';
+    const query = url.indexOf('?');
+    const path = query === -1 ? url : url.slice(0, query);
+    if (path === '/health' || path === '/healthz') {
+      req.resume();
+      if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, undefined, 405, errorBody(405, 'use GET'), { Allow: 'GET, HEAD' });
+      return send(res, undefined, 200, '{"status":"ok"}');
+    }
+    if (path !== '/rerank') {
+      req.resume();
+      return send(res, undefined, 404, errorBody(404, `no route ${path}`));
+    }
+    if (req.method !== 'POST') {
+      req.resume();
+      return send(res, undefined, 405, errorBody(405, 'use POST'), { Allow: 'POST' });
+    }
+    stats.requests++;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (tooLarge) {
+        // Drain (so the client reads the 413) but give up on absurd bodies.
+        if (size > maxBodyBytes * 4 + 1024 * 1024) req.socket.destroy();
+        return;
+      }
+      if (size > maxBodyBytes) {
+        tooLarge = true;
+        chunks.length = 0;
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('error', () => {
+      // Client went away; nothing to answer.
+    });
+    req.on('end', () => {
+      try {
+        answer(req, res, tooLarge ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), arrivedAt);
+      } catch (error) {
+        send(res, undefined, 500, errorBody(500, `internal error: ${error instanceof Error ? error.message : String(error)}`));
+      }
+    });
+  });
+  // Clients keep connections alive across many requests; keep them open a little longer than undici's 4 s.
+  server.keepAliveTimeout = 10_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? SERVER_DEFAULTS.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  return {
+    url: `http://${urlHost}:${address.port}/rerank`,
+    host: address.address,
+    port: address.port,
+    stats,
+    setFaults(partial: Partial<RerankServerFaults>): void {
+      const next = { ...faults };
+      for (const key of Object.keys(partial) as Array<keyof RerankServerFaults>) {
+        // undefined clears an optional switch and resets a numeric one to its default.
+        (next as Record<keyof RerankServerFaults, number | undefined>)[key] = partial[key] ?? FAULT_DEFAULTS[key];
+      }
+      validateFaults(next);
+      if (next.maxRequestsPerSecond !== faults.maxRequestsPerSecond) {
+        tokens = next.maxRequestsPerSecond ?? 0;
+        lastRefill = performance.now();
+      }
+      faults = next;
+    },
+    faults: () => ({ ...faults }),
+    resetStats(): void {
+      stats.requests = 0;
+      stats.byStatus = {};
+      stats.resets = 0;
+      stats.hangs = 0;
+      stats.maxDocumentsInRequest = 0;
+      if (stats.requestLog !== undefined) stats.requestLog = [];
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

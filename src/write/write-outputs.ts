@@ -1,0 +1,139 @@
+import { join } from 'node:path';
+import type { Spool } from '../collect/spool.js';
+import { Evaluator, type EvaluationResult, type Qrels } from '../evaluate/index.js';
+import { LineWriter, writeFileAtomic } from './line-writer.js';
+import { compareQueryIds, compareTrecOrder, formatScore, type RankedItem } from './ranking.js';
+
+export interface OutputOptions {
+  outDir: string;
+  /** Last column of ranked.trec. Default "rerank-batch". */
+  runTag: string;
+  /** Keep only the best N candidates of each query in ranked.trec, ranked.jsonl and the metrics. Default: all. */
+  topN?: number;
+  /** Judgments for metrics.json; no metrics without them. */
+  qrels?: Qrels;
+  /** Relevance threshold of binary measures (trec_eval -l). Default 1. */
+  relLevel?: number;
+}
+
+export interface OutputSummary {
+  queries: number;
+  scoredPairs: number;
+  failedPairs: number;
+  failedBatches: number;
+  /** Batches scored. */
+  scoredBatches: number;
+  /** HTTP requests to the API for the scored batches, in-process retries included. */
+  apiRequests: number;
+  /** BullMQ attempts beyond the first, over all batches. */
+  jobRetries: number;
+  /** 429 answers seen. */
+  rateLimited: number;
+  metrics?: { reranked: EvaluationResult; baseline: EvaluationResult | undefined };
+}
+
+/** File names inside --out. */
+export const OUTPUT_FILES = {
+  ranked: 'ranked.trec',
+  rankedJsonl: 'ranked.jsonl',
+  metrics: 'metrics.json',
+  failures: 'failures.jsonl',
+  manifest: 'manifest.json',
+} as const;
+
+/**
+ * The baseline (first-stage) order of a query: by first-stage score descending when every candidate
+ * has one, else by rank ascending (as score = -rank), else none.
+ */
+function baselineOf(items: RankedItem[]): { docId: string; score: number }[] | undefined {
+  if (items.every((item) => item.originalScore !== null)) return items.map((item) => ({ docId: item.docId, score: item.originalScore as number }));
+  if (items.every((item) => item.originalRank !== null)) return items.map((item) => ({ docId: item.docId, score: -(item.originalRank as number) }));
+  return undefined;
+}
+
+/**
+ * Write ranked.trec, ranked.jsonl, failures.jsonl and (with qrels) metrics.json from the spool, one
+ * query at a time: memory holds one query's candidates, never the whole run.
+ */
+export async function writeOutputs(spool: Spool, options: OutputOptions): Promise<OutputSummary> {
+  const trec = new LineWriter(join(options.outDir, OUTPUT_FILES.ranked));
+  const jsonl = new LineWriter(join(options.outDir, OUTPUT_FILES.rankedJsonl));
+  const failures = new LineWriter(join(options.outDir, OUTPUT_FILES.failures));
+  const evalOptions = { relLevel: options.relLevel ?? 1 };
+  const reranked = options.qrels === undefined ? undefined : new Evaluator(options.qrels, evalOptions);
+  let baseline = options.qrels === undefined ? undefined : new Evaluator(options.qrels, evalOptions);
+  const summary: OutputSummary = { queries: 0, scoredPairs: 0, failedPairs: 0, failedBatches: 0, scoredBatches: 0, apiRequests: 0, jobRetries: 0, rateLimited: 0 };
+
+  try {
+    const groups = spool.groupByQuery();
+    const queryIds = [...groups.keys()].sort(compareQueryIds);
+    for (const queryId of queryIds) {
+      let query = '';
+      const scored: RankedItem[] = [];
+      const all: RankedItem[] = [];
+      for (const ref of groups.get(queryId) ?? []) {
+        const record = spool.read(ref);
+        query = record.query;
+        summary.jobRetries += Math.max(0, record.attempts - 1);
+        if (record.t === 'ok') {
+          summary.scoredBatches += 1;
+          summary.apiRequests += record.requests;
+          summary.rateLimited += record.rateLimited;
+          for (const [docId, score, originalScore, originalRank] of record.items) {
+            const item = { docId, score, originalScore, originalRank };
+            scored.push(item);
+            all.push(item);
+          }
+        } else {
+          summary.failedBatches += 1;
+          summary.failedPairs += record.docs.length;
+          all.push(...record.docs.map(([docId, originalScore, originalRank]) => ({ docId, score: Number.NaN, originalScore, originalRank })));
+          const docIds = record.docs.map(([docId]) => docId);
+          await failures.write(
+            `${JSON.stringify({ query_id: queryId, doc_ids: docIds, error_class: record.errorClass, code: record.code, message: record.message, attempts: record.attempts, job_id: record.job })}\n`,
+          );
+        }
+      }
+      summary.queries += 1;
+      summary.scoredPairs += scored.length;
+      scored.sort(compareTrecOrder);
+      const kept = options.topN === undefined ? scored : scored.slice(0, options.topN);
+      const originalOrder = baselineOf(all)?.sort(compareTrecOrder);
+      const originalRanks = new Map(originalOrder?.map((item, i) => [item.docId, i + 1]));
+      const results = kept.map((item, i) => ({
+        doc_id: item.docId,
+        score: item.score,
+        rank: i + 1,
+        original_rank: item.originalRank ?? originalRanks.get(item.docId) ?? null,
+        original_score: item.originalScore,
+      }));
+      let lines = '';
+      for (const [i, item] of kept.entries()) lines += `${queryId} Q0 ${item.docId} ${i + 1} ${formatScore(item.score)} ${options.runTag}\n`;
+      await trec.write(lines);
+      await jsonl.write(`${JSON.stringify({ query_id: queryId, query, results })}\n`);
+      reranked?.addQuery(queryId, kept.map((item) => ({ docId: item.docId, score: item.score })));
+      if (baseline !== undefined) {
+        if (originalOrder === undefined) baseline = undefined;
+        else baseline.addQuery(queryId, options.topN === undefined ? originalOrder : originalOrder.slice(0, options.topN));
+      }
+    }
+    if (reranked !== undefined) {
+      const rerankedResult = reranked.result();
+      const baselineResult = baseline?.result();
+      summary.metrics = { reranked: rerankedResult, baseline: baselineResult };
+      const metrics: Record<string, unknown> = { reranked: rerankedResult.mean };
+      if (baselineResult !== undefined) metrics.baseline = baselineResult.mean;
+      metrics.rel_level = evalOptions.relLevel;
+      metrics.queries_evaluated = rerankedResult.perQuery.size;
+      metrics.run_queries_not_in_qrels = rerankedResult.ignoredRunQueries.length;
+      await writeFileAtomic(join(options.outDir, OUTPUT_FILES.metrics), `${JSON.stringify(metrics, null, 2)}\n`);
+    }
+    await trec.commit();
+    await jsonl.commit();
+    await failures.commit();
+    return summary;
+  } catch (err) {
+    await Promise.all([trec.discard(), jsonl.discard(), failures.discard()]);
+    throw err;
+  }
+}
