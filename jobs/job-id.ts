@@ -15,6 +15,7 @@ export function rerankJobId(payload: RerankJobPayload): string {
   put(payload.runId);
   put(payload.queryId);
   put(payload.query);
+  put(payload.unscored === true ? 'unscored' : '');
   for (const doc of payload.docs) {
     put(doc.id);
     put(doc.text);

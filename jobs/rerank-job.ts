@@ -7,8 +7,8 @@ export const JOB_CONTRACT_VERSION = 1;
 export const batchDocSchema = z.object({
   /** Document id (a string, never a number). */
   id: z.string().min(1),
-  /** Document text, untagged; the worker applies the prompt template. */
-  text: z.string().min(1),
+  /** Document text, untagged; the worker applies the prompt template. Empty only in an unscored batch. */
+  text: z.string(),
   /** First-stage score, when the input had one (for baseline metrics and ranked.jsonl). */
   score: z.number().finite().optional(),
   /** First-stage rank, when the input had one. */
@@ -16,15 +16,29 @@ export const batchDocSchema = z.object({
 });
 
 /** Payload of a rerank job: one query and at most `maxDocsPerRequest` of its candidates. */
-export const rerankJobPayloadSchema = z.object({
-  v: z.literal(JOB_CONTRACT_VERSION),
-  runId: z.string().min(1),
-  queryId: z.string().min(1),
-  query: z.string().min(1),
-  docs: z.array(batchDocSchema).min(1),
-});
+export const rerankJobPayloadSchema = z
+  .object({
+    v: z.literal(JOB_CONTRACT_VERSION),
+    runId: z.string().min(1),
+    queryId: z.string().min(1),
+    query: z.string(),
+    docs: z.array(batchDocSchema).min(1),
+    /**
+     * Pairs with an empty query or document text (`--on-empty-text score-lowest`): never sent to the API
+     * (it rejects empty strings); they travel as a job so the collector counts them like any batch, and
+     * are ranked below every scored candidate of their query.
+     */
+    unscored: z.boolean().optional(),
+  })
+  .superRefine((payload, ctx) => {
+    if (payload.unscored === true) return;
+    if (payload.query === '') ctx.addIssue({ code: 'custom', path: ['query'], message: 'empty query text' });
+    payload.docs.forEach((doc, i) => {
+      if (doc.text === '') ctx.addIssue({ code: 'custom', path: ['docs', i, 'text'], message: 'empty document text' });
+    });
+  });
 
-/** What a worker returns for a batch: `scores[i]` is the API's score of `docs[i]`, exactly as returned. */
+/** What a worker returns for a batch: `scores[i]` is the API's score of `docs[i]`, exactly as returned (none for an unscored batch). */
 export const rerankJobResultSchema = z.object({
   v: z.literal(JOB_CONTRACT_VERSION),
   scores: z.array(z.number().finite()),
@@ -46,7 +60,8 @@ export function parseRerankJobPayload(data: unknown): RerankJobPayload {
 /** Parse a result and check it matches its payload (one score per document). */
 export function parseRerankJobResult(value: unknown, payload: RerankJobPayload): RerankJobResult {
   const result = rerankJobResultSchema.parse(value);
-  if (result.scores.length !== payload.docs.length) {
+  const expected = payload.unscored === true ? 0 : payload.docs.length;
+  if (result.scores.length !== expected) {
     throw new Error(`result has ${result.scores.length} scores for ${payload.docs.length} documents`);
   }
   return result;

@@ -1,4 +1,4 @@
-import { UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { ZodError } from 'zod';
 import { JOB_CONTRACT_VERSION, parseRerankJobPayload, type RerankJobPayload, type RerankJobResult } from '../jobs/rerank-job.js';
 import type { Logger } from '../src/logger.js';
@@ -16,12 +16,19 @@ export interface ProcessorDeps {
   logger: Logger;
   /** Called once when the API refused the key: the caller stops taking jobs of that run. */
   onRunAborted: (runId: string) => void;
+  /**
+   * Called on a 429 with the wait before the next try: the caller pauses the run's queue for every
+   * worker (BullMQ's rate limit), so all back off together instead of each hitting the limit alone.
+   */
+  onRateLimited: (runId: string, waitMs: number) => void;
+  /** Aborted at shutdown: in-flight requests stop and their jobs go back to the queue, no attempt spent. */
+  handBack: AbortSignal;
 }
 
-export type RerankProcessor = (job: Job<RerankJobPayload, RerankJobResult, string>) => Promise<RerankJobResult>;
+export type RerankProcessor = (job: Job<RerankJobPayload, RerankJobResult, string>, token?: string) => Promise<RerankJobResult>;
 
 /** A client per run (runs may use different models or endpoints), made from the run's stored config. */
-function clientFor(config: RunConfig, apiKey: string | undefined): RerankClient {
+function clientFor(config: RunConfig, apiKey: string | undefined, onRateLimited: (waitMs: number) => void): RerankClient {
   return new RerankClient({
     apiUrl: config.apiUrl,
     // The built-in local server is ours: it takes no key, so none is sent to it.
@@ -33,7 +40,38 @@ function clientFor(config: RunConfig, apiKey: string | undefined): RerankClient 
     retries: config.retries,
     minRetryDelayMs: config.minRetryDelayMs,
     maxRetryDelayMs: config.maxRetryDelayMs,
+    onRetry: (error, _attempt, delayMs) => {
+      if (error.code === 'ERR_API_RATE_LIMITED') onRateLimited(delayMs);
+    },
   });
+}
+
+interface Scored {
+  scores: number[];
+  requests: number;
+  rateLimited: number;
+}
+
+/**
+ * Score a batch; when the API answers 413 (payload too large), split it in half and score each half,
+ * recursively, down to single documents. Scores stay in document order.
+ */
+async function rerankSplitting(client: RerankClient, query: string, documents: string[], logger: Logger, signal: AbortSignal): Promise<Scored> {
+  try {
+    const outcome = await client.rerank(query, documents, { signal });
+    return { scores: outcome.scores, requests: outcome.attempts, rateLimited: outcome.rateLimited };
+  } catch (err) {
+    if (!(err instanceof PermanentApiError && err.code === 'ERR_API_PAYLOAD_TOO_LARGE' && documents.length > 1)) throw err;
+    const half = Math.ceil(documents.length / 2);
+    logger.info({ documents: documents.length, half }, 'API answered 413: splitting the batch in two');
+    const first = await rerankSplitting(client, query, documents.slice(0, half), logger, signal);
+    const second = await rerankSplitting(client, query, documents.slice(half), logger, signal);
+    return {
+      scores: [...first.scores, ...second.scores],
+      requests: err.attempts + first.requests + second.requests,
+      rateLimited: first.rateLimited + second.rateLimited,
+    };
+  }
 }
 
 /**
@@ -49,7 +87,7 @@ export function createRerankProcessor(deps: ProcessorDeps): RerankProcessor {
     if (client === undefined) {
       client = deps.store.get(runId).then((state) => {
         if (state === undefined) throw new UnrecoverableError(encodeFailure('ERR_RUN_UNKNOWN', 'RunStateError', `run ${runId} has no state in Redis (cancelled?)`));
-        return clientFor(state.config, deps.apiKey);
+        return clientFor(state.config, deps.apiKey, (waitMs) => deps.onRateLimited(runId, waitMs));
       });
       client.catch(() => clients.delete(runId));
       clients.set(runId, client);
@@ -57,7 +95,7 @@ export function createRerankProcessor(deps: ProcessorDeps): RerankProcessor {
     return client;
   };
 
-  return async (job) => {
+  return async (job, token) => {
     let payload: RerankJobPayload;
     try {
       payload = parseRerankJobPayload(job.data);
@@ -65,11 +103,17 @@ export function createRerankProcessor(deps: ProcessorDeps): RerankProcessor {
       const detail = err instanceof ZodError ? err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : String(err);
       throw new UnrecoverableError(encodeFailure('ERR_JOB_PAYLOAD', 'JobPayloadError', `invalid job payload: ${detail}`));
     }
+    if (payload.unscored === true) return { v: JOB_CONTRACT_VERSION, scores: [], requests: 0, rateLimited: 0 };
     const client = await getClient(payload.runId);
     try {
-      const outcome = await client.rerank(payload.query, payload.docs.map((doc) => doc.text));
-      return { v: JOB_CONTRACT_VERSION, scores: outcome.scores, requests: outcome.attempts, rateLimited: outcome.rateLimited };
+      const scored = await rerankSplitting(client, payload.query, payload.docs.map((doc) => doc.text), deps.logger, deps.handBack);
+      return { v: JOB_CONTRACT_VERSION, ...scored };
     } catch (err) {
+      if (deps.handBack.aborted && token !== undefined) {
+        // Shutting down: put the job back, ready at once, without spending an attempt.
+        await job.moveToDelayed(Date.now(), token);
+        throw new DelayedError();
+      }
       if (err instanceof AuthError) {
         await deps.store.abort(payload.runId, err.code, err.message);
         deps.onRunAborted(payload.runId);

@@ -12,17 +12,31 @@ import {
   type WorkerHostOptions,
 } from './worker-options.js';
 
+type RerankWorker = Worker<RerankJobPayload, RerankJobResult, string>;
+
+/**
+ * BullMQ's limiter counts jobs per `duration` ms; a rate of R requests/s becomes at most ceil(R) jobs
+ * per ceil(R)/R seconds (exactly R/s on average, also for fractional rates).
+ */
+export function limiterFor(ratePerSecond: number): { max: number; duration: number } {
+  const max = Math.max(1, Math.ceil(ratePerSecond));
+  return { max, duration: Math.round((1000 * max) / ratePerSecond) };
+}
+
 /**
  * Runs one BullMQ Worker per active run in this process. Workers on any number of machines do the
  * same against the same Redis; BullMQ hands each job to exactly one of them at a time.
  */
 export class WorkerHost {
-  private readonly workers = new Map<string, Worker<RerankJobPayload, RerankJobResult, string>>();
+  private readonly workers = new Map<string, RerankWorker>();
+  private readonly starting = new Set<string>();
   private readonly store: RunStore;
   private readonly processor: RerankProcessor;
   private readonly redis: RedisConnection;
   private timer: NodeJS.Timeout | undefined;
   private closing = false;
+  private closed = false;
+  private readonly handBack = new AbortController();
   /** Batches this process scored / failed for good, over all runs. */
   private completed = 0;
   private failed = 0;
@@ -40,6 +54,11 @@ export class WorkerHost {
       apiKey,
       logger,
       onRunAborted: (runId) => void this.stopRun(runId),
+      onRateLimited: (runId, waitMs) => {
+        // Pauses the run's queue for every worker on every machine, not only this one.
+        this.workers.get(runId)?.rateLimit(waitMs).catch((err: unknown) => this.logger.debug({ err }, 'rate limit not set'));
+      },
+      handBack: this.handBack.signal,
     });
   }
 
@@ -61,32 +80,42 @@ export class WorkerHost {
   private async sync(): Promise<void> {
     if (this.closing) return;
     const wanted = this.options.runIds ?? (await this.store.activeRuns());
-    for (const runId of wanted) if (!this.workers.has(runId)) this.serve(runId);
+    for (const runId of wanted) if (!this.workers.has(runId) && !this.starting.has(runId)) await this.serve(runId);
     if (this.options.runIds === undefined) {
       for (const runId of this.workers.keys()) if (!wanted.includes(runId)) await this.stopRun(runId);
     }
   }
 
-  private serve(runId: string): void {
-    const worker = new Worker<RerankJobPayload, RerankJobResult, string>(runQueueName(runId), this.processor, {
-      connection: this.connect(),
-      prefix: this.options.prefix,
-      concurrency: this.options.concurrency,
-      lockDuration: this.options.lockDurationMs ?? DEFAULT_LOCK_DURATION_MS,
-      stalledInterval: this.options.stalledIntervalMs ?? DEFAULT_STALLED_INTERVAL_MS,
-      maxStalledCount: this.options.maxStalledCount ?? DEFAULT_MAX_STALLED_COUNT,
-      autorun: true,
-    });
-    worker.on('error', (err) => this.logger.warn({ err, runId }, 'worker error (BullMQ reconnects by itself)'));
-    worker.on('completed', () => {
-      this.completed += 1;
-    });
-    worker.on('failed', (job, err) => {
-      if (job !== undefined && job.finishedOn !== undefined) this.failed += 1;
-      if (job !== undefined) this.logger.debug({ runId, jobId: job.id, attemptsMade: job.attemptsMade, err: err.message }, 'batch attempt failed');
-    });
-    this.workers.set(runId, worker);
-    this.logger.info({ runId, concurrency: this.options.concurrency }, 'serving run');
+  private async serve(runId: string): Promise<void> {
+    this.starting.add(runId);
+    try {
+      const state = await this.store.get(runId);
+      if (state === undefined || this.closing) return;
+      const rateLimit = state.config.rateLimit;
+      const worker: RerankWorker = new Worker(runQueueName(runId), this.processor, {
+        connection: this.connect(),
+        prefix: this.options.prefix,
+        concurrency: this.options.concurrency,
+        lockDuration: this.options.lockDurationMs ?? DEFAULT_LOCK_DURATION_MS,
+        stalledInterval: this.options.stalledIntervalMs ?? DEFAULT_STALLED_INTERVAL_MS,
+        maxStalledCount: this.options.maxStalledCount ?? DEFAULT_MAX_STALLED_COUNT,
+        ...(rateLimit === undefined ? {} : { limiter: limiterFor(rateLimit) }),
+      });
+      worker.on('error', (err) => this.logger.warn({ err, runId }, 'worker error (BullMQ reconnects by itself)'));
+      worker.on('completed', () => {
+        this.completed += 1;
+      });
+      worker.on('failed', (job, err) => {
+        if (job === undefined) return;
+        const final = job.finishedOn !== undefined;
+        if (final) this.failed += 1;
+        this.logger.debug({ runId, jobId: job.id, attemptsMade: job.attemptsMade, final, err: err.message }, 'batch attempt failed');
+      });
+      this.workers.set(runId, worker);
+      this.logger.info({ runId, concurrency: this.options.concurrency, rateLimit: rateLimit ?? null }, 'serving run');
+    } finally {
+      this.starting.delete(runId);
+    }
   }
 
   private async stopRun(runId: string): Promise<void> {
@@ -98,12 +127,21 @@ export class WorkerHost {
     this.logger.info({ runId }, 'stopped serving run');
   }
 
-  /** Stop taking jobs; wait for in-flight jobs to finish (or hand them back, `force`). */
-  async close(force = false): Promise<void> {
+  /** Abort in-flight requests: their jobs go back to the queue (no attempt spent) and `close()` can finish. */
+  handBackInFlight(): void {
+    this.handBack.abort();
+  }
+
+  /**
+   * Stop taking jobs and wait for in-flight jobs to finish; `handBackInFlight()` bounds that wait.
+   * Idempotent: a second call waits for the first.
+   */
+  async close(): Promise<void> {
     this.closing = true;
     if (this.timer !== undefined) clearInterval(this.timer);
-    await Promise.all([...this.workers.values()].map((worker) => worker.close(force)));
-    this.workers.clear();
+    await Promise.all([...this.workers.values()].map((worker) => worker.close()));
+    if (this.closed) return;
+    this.closed = true;
     await this.redis.quit().catch(() => undefined);
     this.logger.info({ completed: this.completed, failed: this.failed }, 'worker stopped');
   }

@@ -4,6 +4,7 @@ import { RerankBatchError } from '../errors/rerank-batch-error.js';
 import { UsageError } from '../errors/usage-error.js';
 import { registerEvalCommand } from './eval-command.js';
 import { ExitCode } from './exit-codes.js';
+import { registerRunAdminCommands } from './run-admin-commands.js';
 import { registerRunCommand } from './run-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerWorkerCommand } from './worker-command.js';
@@ -15,6 +16,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .showHelpAfterError()
     .exitOverride();
   registerRunCommand(program, setExitCode);
+  registerRunAdminCommands(program, setExitCode);
   registerWorkerCommand(program, setExitCode);
   registerServeCommand(program, setExitCode);
   registerEvalCommand(program, setExitCode);

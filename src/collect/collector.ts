@@ -40,8 +40,8 @@ function scoredRecord(job: RerankJob): SpoolRecord {
   const data = job.data;
   try {
     const result = parseRerankJobResult(job.returnvalue, data);
-    const items = data.docs.map((doc, i): ScoredRecord['items'][number] => [doc.id, result.scores[i] as number, doc.score ?? null, doc.rank ?? null]);
-    return { t: 'ok', job: job.id as string, q: data.queryId, query: data.query, items, requests: result.requests, rateLimited: result.rateLimited, attempts: job.attemptsMade };
+    const items = data.docs.map((doc, i): ScoredRecord['items'][number] => [doc.id, data.unscored === true ? null : (result.scores[i] as number), doc.score ?? null, doc.rank ?? null]);
+    return { t: 'ok', job: job.id as string, q: data.queryId, query: data.query, items, requests: result.requests, rateLimited: result.rateLimited, attempts: Math.max(1, job.attemptsStarted) };
   } catch (err) {
     return failedRecord(job, { code: 'ERR_RESULT_INVALID', errorClass: 'ResultError', message: `worker returned an invalid result: ${String(err)}` });
   }
@@ -89,7 +89,14 @@ export class Collector {
       if (present.length === 0) break;
       const records = present.filter((job) => !this.spool.has(job.id as string, 'ok')).map(scoredRecord);
       added += this.spool.append(records);
-      await this.store.markCollected(this.options.runId, present.map((job) => job.id as string));
+      const stats = { pairs: 0, requests: 0, rateLimited: 0 };
+      for (const record of records) {
+        if (record.t !== 'ok') continue;
+        stats.pairs += record.items.length;
+        stats.requests += record.requests;
+        stats.rateLimited += record.rateLimited;
+      }
+      await this.store.markCollected(this.options.runId, present.map((job) => job.id as string), stats);
       await Promise.all(present.map((job) => job.remove()));
       if (present.length < pageSize) break;
     }

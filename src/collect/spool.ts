@@ -2,8 +2,11 @@ import { closeSync, fsyncSync, openSync, readSync, writeSync, ftruncateSync, fst
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
-/** One scored candidate: [doc id, API score, first-stage score or null, first-stage rank or null]. */
-export type SpoolItem = [docId: string, score: number, originalScore: number | null, originalRank: number | null];
+/**
+ * One candidate: [doc id, API score (null: unscored, empty text), first-stage score or null,
+ * first-stage rank or null].
+ */
+export type SpoolItem = [docId: string, score: number | null, originalScore: number | null, originalRank: number | null];
 
 /** A batch the API scored. */
 export interface ScoredRecord {

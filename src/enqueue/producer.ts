@@ -21,6 +21,8 @@ export interface ProducerOptions extends PlannerOptions {
   maxPending?: number;
   /** Attempts per job (BullMQ's outer retry layer). Default DEFAULT_JOB_OPTIONS.attempts. */
   attempts?: number;
+  /** Graceful shutdown: stop waiting for room in the queue, and do not record totals (the input was not read whole). */
+  signal?: AbortSignal;
 }
 
 export interface ProducerReport extends ProducerTotals {
@@ -37,7 +39,7 @@ export type RerankQueue = Queue<RerankJobPayload, RerankJobResult, string>;
  * deterministic, BullMQ ignores an id it holds, and batches collected already are skipped.
  */
 export async function produce(
-  pairs: AsyncIterable<Pair>,
+  pairs: AsyncIterable<Pair & { emptyText?: boolean }>,
   queue: RerankQueue,
   store: RunStore,
   options: ProducerOptions,
@@ -55,7 +57,7 @@ export async function produce(
     for (;;) {
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused', 'waiting-children');
       const inQueue = Object.values(counts).reduce((sum, n) => sum + n, 0);
-      if (inQueue + bulkSize <= maxPending) return;
+      if (inQueue + bulkSize <= maxPending || options.signal?.aborted === true) return;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   };
@@ -64,6 +66,7 @@ export async function produce(
     if (pending.length === 0) return;
     const jobs = pending.map((batch) => {
       const data: RerankJobPayload = { v: JOB_CONTRACT_VERSION, runId: options.runId, queryId: batch.queryId, query: batch.query, docs: batch.docs };
+      if (batch.unscored === true) data.unscored = true;
       return { name: RERANK_JOB_NAME, data, opts: { ...jobOptions, jobId: rerankJobId(data) } };
     });
     pending = [];
@@ -80,9 +83,15 @@ export async function produce(
     pending.push(...planner.add(pair));
     if (pending.length >= bulkSize) await flush();
   }
-  pending.push(...planner.flush());
+  // After a shutdown the open batches are partial: queueing them would make batches a resumed run
+  // plans differently (and pays for twice). Every batch closed so far is the same on resume.
+  if (options.signal?.aborted !== true) pending.push(...planner.flush());
   await flush();
   const totals = planner.totals;
+  if (options.signal?.aborted === true) {
+    logger.warn({ runId: options.runId, ...totals, enqueued }, 'stopped reading the input (shutdown); run the same command again to resume');
+    return { ...totals, enqueued, alreadyCollected };
+  }
   await store.setTotals(options.runId, totals);
   logger.info({ runId: options.runId, ...totals, enqueued, alreadyCollected }, 'input read and queued');
   return { ...totals, enqueued, alreadyCollected };

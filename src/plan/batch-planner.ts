@@ -24,9 +24,13 @@ export interface PlannedBatch {
   queryId: string;
   query: string;
   docs: BatchDoc[];
+  /** Pairs with empty text, never sent to the API (see RerankJobPayload.unscored). */
+  unscored?: boolean;
 }
 
 interface OpenBatch extends PlannedBatch {
+  /** Key in the open map: the query id, or query id + NUL + "unscored". */
+  key: string;
   bytes: number;
 }
 
@@ -53,7 +57,7 @@ export class BatchPlanner {
   ) {}
 
   /** Add a pair; returns the batches it completed (usually none). */
-  add(pair: Pair): PlannedBatch[] {
+  add(pair: Pair & { emptyText?: boolean }): PlannedBatch[] {
     const known = this.queryText.get(pair.queryId);
     if (known === undefined) this.queryText.set(pair.queryId, pair.query);
     else if (known !== pair.query) {
@@ -66,14 +70,16 @@ export class BatchPlanner {
     this.pairCount += 1;
     const out: PlannedBatch[] = [];
     const bytes = requestBytes(pair.document);
-    let batch = this.open.get(pair.queryId);
+    const key = pair.emptyText === true ? `${pair.queryId}\u0000unscored` : pair.queryId;
+    let batch = this.open.get(key);
     if (batch !== undefined && batch.bytes + bytes > this.options.maxRequestBytes) {
       out.push(this.close(batch));
       batch = undefined;
     }
     if (batch === undefined) {
-      batch = { queryId: pair.queryId, query: pair.query, docs: [], bytes: 0 };
-      this.open.set(pair.queryId, batch);
+      batch = { key, queryId: pair.queryId, query: pair.query, docs: [], bytes: 0 };
+      if (pair.emptyText === true) batch.unscored = true;
+      this.open.set(key, batch);
     }
     const doc: BatchDoc = { id: pair.docId, text: pair.document };
     if (pair.score !== undefined) doc.score = pair.score;
@@ -104,9 +110,11 @@ export class BatchPlanner {
   }
 
   private close(batch: OpenBatch): PlannedBatch {
-    this.open.delete(batch.queryId);
+    this.open.delete(batch.key);
     this.bufferedBytes -= batch.bytes;
     this.batchCount += 1;
-    return { queryId: batch.queryId, query: batch.query, docs: batch.docs };
+    const planned: PlannedBatch = { queryId: batch.queryId, query: batch.query, docs: batch.docs };
+    if (batch.unscored === true) planned.unscored = true;
+    return planned;
   }
 }

@@ -20,8 +20,19 @@ export interface ResolvedRedis {
   close(): Promise<void>;
 }
 
-/** `redis://u:secret@h:1/0` -> `redis://u:***@h:1/0`: Redis passwords are secrets too. */
+/** `redis://u:secret@h:1/0` -> `redis://u:***@h:1/0`: Redis passwords are secrets too. Cluster URLs alike. */
 export function redactRedisUrl(url: string): string {
+  if (isClusterUrl(url)) {
+    try {
+      const parsed = parseClusterUrl(url);
+      const user = parsed.username === undefined ? '' : encodeURIComponent(parsed.username);
+      const auth = parsed.password === undefined ? (user === '' ? '' : `${user}@`) : `${user}:***@`;
+      const hosts = parsed.seeds.map(({ host, port }) => `${host.includes(':') ? `[${host}]` : host}:${port}`).join(',');
+      return `${parsed.tls ? 'rediss' : 'redis'}+cluster://${auth}${hosts}`;
+    } catch {
+      return '[unparseable redis url]';
+    }
+  }
   try {
     const parsed = new URL(url);
     if (parsed.password !== '') parsed.password = '***';
@@ -29,6 +40,70 @@ export function redactRedisUrl(url: string): string {
   } catch {
     return '[unparseable redis url]';
   }
+}
+
+/** The seed nodes and credentials of a Redis Cluster URL. */
+interface ClusterUrl {
+  tls: boolean;
+  username: string | undefined;
+  password: string | undefined;
+  seeds: { host: string; port: number }[];
+}
+
+const CLUSTER_SCHEME = /^(rediss?)\+cluster:\/\//i;
+
+/** `redis+cluster://…`, `rediss+cluster://…` (TLS), or several comma-separated seed nodes in a `redis://` URL. */
+function isClusterUrl(url: string): boolean {
+  if (CLUSTER_SCHEME.test(url)) return true;
+  if (!/^rediss?:\/\//i.test(url)) return false;
+  // A comma in the host list, not in a password: `redis://:a,b@h:1` is one server.
+  const authority = url.slice(url.indexOf('://') + 3).split(/[/?#]/, 1)[0] ?? '';
+  return authority.slice(authority.lastIndexOf('@') + 1).includes(',');
+}
+
+/**
+ * Parse `redis+cluster://[user[:password]@]h1:p1,h2:p2[,…]` (also `rediss+cluster://` for TLS, and the
+ * older `redis://h1:p1,h2:p2`). WHATWG URL cannot parse several hosts, so this reads the authority by hand;
+ * user and password are percent-decoded. A path or query (a database number) has no meaning on a cluster.
+ */
+function parseClusterUrl(url: string): ClusterUrl {
+  const scheme = CLUSTER_SCHEME.exec(url)?.[1] ?? /^(rediss?):\/\//i.exec(url)?.[1];
+  if (scheme === undefined) throw new RerankBatchError('ERR_REDIS_URL', 'a Redis Cluster URL starts with redis+cluster:// or rediss+cluster://');
+  const rest = url.slice(url.indexOf('://') + 3);
+  const authority = rest.split(/[/?#]/, 1)[0] ?? '';
+  const at = authority.lastIndexOf('@');
+  const userInfo = at < 0 ? undefined : authority.slice(0, at);
+  const hostList = at < 0 ? authority : authority.slice(at + 1);
+  let username: string | undefined;
+  let password: string | undefined;
+  if (userInfo !== undefined) {
+    const colon = userInfo.indexOf(':');
+    const decode = (text: string): string => {
+      try {
+        return decodeURIComponent(text);
+      } catch {
+        throw new RerankBatchError('ERR_REDIS_URL', 'bad percent-encoding in the user or password of the Redis Cluster URL');
+      }
+    };
+    const user = decode(colon < 0 ? userInfo : userInfo.slice(0, colon));
+    username = user === '' ? undefined : user;
+    password = colon < 0 ? undefined : decode(userInfo.slice(colon + 1));
+  }
+  const seeds = hostList
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '')
+    .map((hostPort) => {
+      const match = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(hostPort);
+      const host = match?.[1] ?? match?.[2];
+      const port = Number(match?.[3] ?? 6379);
+      if (host === undefined || !Number.isInteger(port) || port < 1 || port > 65_535) {
+        throw new RerankBatchError('ERR_REDIS_URL', `bad Redis Cluster seed node "${hostPort}" (expected host:port)`);
+      }
+      return { host, port };
+    });
+  if (seeds.length === 0) throw new RerankBatchError('ERR_REDIS_URL', 'a Redis Cluster URL needs at least one host:port');
+  return { tls: scheme.toLowerCase() === 'rediss', username, password, seeds };
 }
 
 /**
@@ -45,15 +120,28 @@ const BASE_OPTIONS: RedisOptions = {
 /**
  * Open a connection from a URL. `redis+cluster://h1:p1,h2:p2` (or several comma-separated seed nodes)
  * opens a Redis Cluster client.
+ *
+ * On a cluster, BullMQ's requirements go into `redisOptions` (the options of each node connection,
+ * which is where BullMQ looks for `maxRetriesPerRequest: null`); the node `retryStrategy` is left to
+ * ioredis, which replaces lost nodes by refreshing the slot map, while the cluster as a whole reconnects
+ * forever through `clusterRetryStrategy`. Keys are routed by slot: every key rerank-batch and BullMQ
+ * write starts with the prefix, whose `{…}` hash tag puts a whole prefix in one slot.
  */
 export function openConnection(url: string): RedisConnection {
-  const cluster = url.startsWith('redis+cluster://') || url.includes(',');
-  if (!cluster) return new Redis(url, BASE_OPTIONS);
-  const seeds = url.replace(/^redis\+cluster:\/\//, '').replace(/^redis:\/\//, '').split(',').map((hostPort) => {
-    const [host, port] = hostPort.trim().split(':');
-    return { host: host ?? '127.0.0.1', port: Number(port ?? 6379) };
+  if (!isClusterUrl(url)) return new Redis(url, BASE_OPTIONS);
+  const { tls, username, password, seeds } = parseClusterUrl(url);
+  const { retryStrategy, ...nodeOptions } = BASE_OPTIONS;
+  return new Cluster(seeds, {
+    redisOptions: {
+      ...nodeOptions,
+      ...(username === undefined ? {} : { username }),
+      ...(password === undefined ? {} : { password }),
+      ...(tls ? { tls: {} } : {}),
+    },
+    clusterRetryStrategy: retryStrategy,
+    enableReadyCheck: true,
+    enableOfflineQueue: true,
   });
-  return new Cluster(seeds, { redisOptions: BASE_OPTIONS, clusterRetryStrategy: (times: number) => Math.min(100 * times, 2_000) });
 }
 
 async function answers(url: string): Promise<boolean> {

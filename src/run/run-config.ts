@@ -19,6 +19,8 @@ export const runConfigSchema = z.object({
   retries: z.number().int().nonnegative(),
   minRetryDelayMs: z.number().int().nonnegative(),
   maxRetryDelayMs: z.number().int().nonnegative(),
+  /** Most API requests per second over all workers of the run (BullMQ's global limiter); none when absent. */
+  rateLimit: z.number().positive().optional(),
 });
 
 export type RunConfig = z.infer<typeof runConfigSchema>;

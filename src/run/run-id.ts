@@ -19,9 +19,13 @@ export async function sha256File(path: string): Promise<{ sha256: string; bytes:
  * batched: the same command on the same input resumes the same run; any such change starts a new one.
  * The built-in server's URL changes with its port, so it counts as "builtin".
  */
-export function deriveRunId(inputSha256: string, options: NormalizedRunOptions): string {
+export function deriveRunId(inputSha256: Record<string, string>, options: NormalizedRunOptions): string {
   const key = JSON.stringify({
-    input: inputSha256,
+    inputs: Object.entries(inputSha256).sort(),
+    depth: options.depth ?? null,
+    onEmptyText: options.onEmptyText,
+    maxDocumentBytes: options.maxDocumentBytes,
+    onLongDocument: options.onLongDocument,
     format: options.format ?? null,
     columns: Object.entries(options.columns).sort(),
     onBadRow: options.onBadRow,

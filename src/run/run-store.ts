@@ -24,6 +24,13 @@ export interface Submission {
 
 export type RunStatus = 'running' | 'completed' | 'aborted';
 
+/** What a set of collected batches cost. */
+export interface CollectedStats {
+  pairs: number;
+  requests: number;
+  rateLimited: number;
+}
+
 export interface RunState {
   config: RunConfig;
   status: RunStatus;
@@ -117,8 +124,30 @@ export class RunStore {
     return this.redis.smembers(this.registryKey);
   }
 
-  async markCollected(runId: string, jobIds: string[]): Promise<void> {
-    if (jobIds.length > 0) await this.redis.sadd(this.doneKey(runId), ...jobIds);
+  /** Record batches as collected (on the collector's disk), with what they cost, for `status`. */
+  async markCollected(runId: string, jobIds: string[], stats: CollectedStats): Promise<void> {
+    if (jobIds.length === 0) return;
+    const key = this.runKey(runId);
+    await this.redis
+      .multi()
+      .sadd(this.doneKey(runId), ...jobIds)
+      .hincrby(key, 'collectedPairs', stats.pairs)
+      .hincrby(key, 'apiRequests', stats.requests)
+      .hincrby(key, 'rateLimited', stats.rateLimited)
+      .hsetnx(key, 'firstCollectedAt', String(Date.now()))
+      .exec();
+  }
+
+  /** Counters `markCollected` keeps. */
+  async collectedStats(runId: string): Promise<CollectedStats & { batches: number; firstCollectedAt: number | undefined }> {
+    const [pairs, requests, rateLimited, first] = await this.redis.hmget(this.runKey(runId), 'collectedPairs', 'apiRequests', 'rateLimited', 'firstCollectedAt');
+    return {
+      batches: await this.collectedCount(runId),
+      pairs: Number(pairs ?? 0),
+      requests: Number(requests ?? 0),
+      rateLimited: Number(rateLimited ?? 0),
+      firstCollectedAt: first === null || first === undefined ? undefined : Number(first),
+    };
   }
 
   /** Which of these job ids were collected already, in order. */

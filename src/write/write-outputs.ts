@@ -21,6 +21,8 @@ export interface OutputSummary {
   scoredPairs: number;
   failedPairs: number;
   failedBatches: number;
+  /** Pairs with empty text, never sent, ranked last (`--on-empty-text score-lowest`). */
+  unscoredPairs: number;
   /** Batches scored. */
   scoredBatches: number;
   /** HTTP requests to the API for the scored batches, in-process retries included. */
@@ -45,7 +47,7 @@ export const OUTPUT_FILES = {
  * The baseline (first-stage) order of a query: by first-stage score descending when every candidate
  * has one, else by rank ascending (as score = -rank), else none.
  */
-function baselineOf(items: RankedItem[]): { docId: string; score: number }[] | undefined {
+function baselineOf(items: Omit<RankedItem, 'score'>[]): { docId: string; score: number }[] | undefined {
   if (items.every((item) => item.originalScore !== null)) return items.map((item) => ({ docId: item.docId, score: item.originalScore as number }));
   if (items.every((item) => item.originalRank !== null)) return items.map((item) => ({ docId: item.docId, score: -(item.originalRank as number) }));
   return undefined;
@@ -62,7 +64,7 @@ export async function writeOutputs(spool: Spool, options: OutputOptions): Promis
   const evalOptions = { relLevel: options.relLevel ?? 1 };
   const reranked = options.qrels === undefined ? undefined : new Evaluator(options.qrels, evalOptions);
   let baseline = options.qrels === undefined ? undefined : new Evaluator(options.qrels, evalOptions);
-  const summary: OutputSummary = { queries: 0, scoredPairs: 0, failedPairs: 0, failedBatches: 0, scoredBatches: 0, apiRequests: 0, jobRetries: 0, rateLimited: 0 };
+  const summary: OutputSummary = { queries: 0, scoredPairs: 0, failedPairs: 0, failedBatches: 0, unscoredPairs: 0, scoredBatches: 0, apiRequests: 0, jobRetries: 0, rateLimited: 0 };
 
   try {
     const groups = spool.groupByQuery();
@@ -70,7 +72,8 @@ export async function writeOutputs(spool: Spool, options: OutputOptions): Promis
     for (const queryId of queryIds) {
       let query = '';
       const scored: RankedItem[] = [];
-      const all: RankedItem[] = [];
+      const unscored: Omit<RankedItem, 'score'>[] = [];
+      const all: Omit<RankedItem, 'score'>[] = [];
       for (const ref of groups.get(queryId) ?? []) {
         const record = spool.read(ref);
         query = record.query;
@@ -80,14 +83,15 @@ export async function writeOutputs(spool: Spool, options: OutputOptions): Promis
           summary.apiRequests += record.requests;
           summary.rateLimited += record.rateLimited;
           for (const [docId, score, originalScore, originalRank] of record.items) {
-            const item = { docId, score, originalScore, originalRank };
-            scored.push(item);
+            const item = { docId, originalScore, originalRank };
+            if (score === null) unscored.push(item);
+            else scored.push({ ...item, score });
             all.push(item);
           }
         } else {
           summary.failedBatches += 1;
           summary.failedPairs += record.docs.length;
-          all.push(...record.docs.map(([docId, originalScore, originalRank]) => ({ docId, score: Number.NaN, originalScore, originalRank })));
+          all.push(...record.docs.map(([docId, originalScore, originalRank]) => ({ docId, originalScore, originalRank })));
           const docIds = record.docs.map(([docId]) => docId);
           await failures.write(
             `${JSON.stringify({ query_id: queryId, doc_ids: docIds, error_class: record.errorClass, code: record.code, message: record.message, attempts: record.attempts, job_id: record.job })}\n`,
@@ -96,6 +100,12 @@ export async function writeOutputs(spool: Spool, options: OutputOptions): Promis
       }
       summary.queries += 1;
       summary.scoredPairs += scored.length;
+      summary.unscoredPairs += unscored.length;
+      if (unscored.length > 0) {
+        // Below every API score of the query, all tied (then ordered by doc id, as trec_eval would).
+        const floor = scored.length === 0 ? 0 : Math.min(...scored.map((item) => item.score)) - 1;
+        for (const item of unscored) scored.push({ ...item, score: floor });
+      }
       scored.sort(compareTrecOrder);
       const kept = options.topN === undefined ? scored : scored.slice(0, options.topN);
       const originalOrder = baselineOf(all)?.sort(compareTrecOrder);

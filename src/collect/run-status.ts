@@ -1,0 +1,69 @@
+import type { RunHandle } from '../run/open-run.js';
+import type { RunState } from '../run/run-store.js';
+
+/** What `status` reports about a run. */
+export interface RunStatusReport {
+  runId: string;
+  status: RunState['status'];
+  abortReason: string | null;
+  model: string;
+  apiUrl: string;
+  /** Null until the producer has read the whole input. */
+  queries: number | null;
+  pairs: number | null;
+  batches: { total: number | null; collected: number; waiting: number; active: number; delayed: number; failed: number; finishedNotCollected: number };
+  pairsCollected: number;
+  pairsPerSecond: number | null;
+  etaSeconds: number | null;
+  apiRequests: number;
+  retries: number;
+  rateLimited: number;
+}
+
+export async function runStatus(handle: RunHandle & { state: RunState }): Promise<RunStatusReport> {
+  const { state } = handle;
+  const counts = await handle.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused', 'failed', 'completed');
+  const stats = await handle.store.collectedStats(handle.runId);
+  const elapsed = stats.firstCollectedAt === undefined ? 0 : (Date.now() - stats.firstCollectedAt) / 1000;
+  const pairsPerSecond = elapsed > 0 ? stats.pairs / elapsed : null;
+  const total = state.totals?.pairs ?? null;
+  const remaining = total === null ? null : Math.max(0, total - stats.pairs);
+  return {
+    runId: handle.runId,
+    status: state.status,
+    abortReason: state.abortReason ?? null,
+    model: state.config.model,
+    apiUrl: state.config.apiUrl,
+    queries: state.totals?.queries ?? null,
+    pairs: total,
+    batches: {
+      total: state.totals?.batches ?? null,
+      collected: stats.batches,
+      waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.paused ?? 0),
+      active: counts.active ?? 0,
+      delayed: counts.delayed ?? 0,
+      failed: counts.failed ?? 0,
+      finishedNotCollected: counts.completed ?? 0,
+    },
+    pairsCollected: stats.pairs,
+    pairsPerSecond,
+    etaSeconds: remaining === null || pairsPerSecond === null || pairsPerSecond === 0 ? null : remaining / pairsPerSecond,
+    apiRequests: stats.requests,
+    retries: Math.max(0, stats.requests - stats.batches),
+    rateLimited: stats.rateLimited,
+  };
+}
+
+/** The report as a few lines for a person. */
+export function formatRunStatus(r: RunStatusReport): string {
+  const n = (v: number | null): string => (v === null ? '?' : String(v));
+  const lines = [
+    `run ${r.runId}: ${r.status}${r.abortReason === null ? '' : ` (${r.abortReason})`}`,
+    `  model ${r.model} at ${r.apiUrl}`,
+    `  queries ${n(r.queries)}, pairs ${n(r.pairs)} (${r.pairsCollected} collected)`,
+    `  batches ${r.batches.collected}/${n(r.batches.total)} collected; waiting ${r.batches.waiting}, active ${r.batches.active}, delayed (retry) ${r.batches.delayed}, failed ${r.batches.failed}, finished not yet collected ${r.batches.finishedNotCollected}`,
+    `  ${r.pairsPerSecond === null ? '? pairs/s' : `${r.pairsPerSecond.toFixed(1)} pairs/s`}, ETA ${r.etaSeconds === null ? '?' : `${Math.ceil(r.etaSeconds)} s`}`,
+    `  API requests ${r.apiRequests}, retries ${r.retries}, 429s ${r.rateLimited}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,100 @@
+import type { Logger } from '../logger.js';
+import { openPairs, openRunPairs } from '../read/index.js';
+import type { PairReject, ReadPair } from '../read/reader-options.js';
+import { redactRedisUrl } from '../redis/connect.js';
+import type { SubmittedRunHandle } from '../run/open-run.js';
+import { readerOptionsOf, type NormalizedRunOptions } from '../run/run-options.js';
+import { LineWriter } from '../write/line-writer.js';
+import { produce, type ProducerReport } from './producer.js';
+
+export interface SubmitReport extends ProducerReport {
+  /** Rows skipped as bad (`--on-bad-row skip`), each in the rejects file. */
+  rejected: number;
+  /** Documents cut to --max-document-bytes. */
+  truncated: number;
+  /** Repeated (query_id, doc_id) rows dropped (the first is kept). */
+  duplicates: number;
+  /** Pairs with empty text kept unscored and ranked last (`--on-empty-text score-lowest`), each in the rejects file. */
+  emptyText: number;
+}
+
+/** Stop reading when `signal` aborts (graceful shutdown): what was queued stays queued. */
+async function* until(pairs: AsyncIterable<ReadPair>, signal: AbortSignal | undefined, onEmptyText: (pair: ReadPair) => void): AsyncIterable<ReadPair> {
+  for await (const pair of pairs) {
+    if (signal?.aborted === true) return;
+    if (pair.emptyText === true) onEmptyText(pair);
+    yield pair;
+  }
+}
+
+/**
+ * Read the run's input and queue its batches; record the submission (options, checksums, counts) in
+ * Redis for `collect` and `status`. Bad rows skipped with `--on-bad-row skip` go to `rejectsPath`.
+ */
+export async function submitInput(
+  handle: SubmittedRunHandle,
+  options: NormalizedRunOptions,
+  rejectsPath: string,
+  logger: Logger,
+  signal?: AbortSignal,
+): Promise<SubmitReport> {
+  let rejected = 0;
+  let truncated = 0;
+  let duplicates = 0;
+  let rejects: LineWriter | undefined;
+  const listReject = (reject: PairReject & { action: string }): void => {
+    rejects ??= new LineWriter(rejectsPath);
+    void rejects.write(`${JSON.stringify(reject)}\n`);
+  };
+  const reader = readerOptionsOf(options);
+  reader.onReject = (reject) => {
+    rejected += 1;
+    listReject({ ...reject, action: 'skipped' });
+  };
+  let emptyText = 0;
+  const onEmptyText = (pair: ReadPair): void => {
+    emptyText += 1;
+    const field = pair.query.trim() === '' ? 'query' : 'document';
+    listReject({ file: options.input ?? options.runFile ?? '', line: pair.line, field, code: 'ERR_INPUT_EMPTY_TEXT', reason: `empty ${field} text (query ${pair.queryId}, doc ${pair.docId})`, action: 'scored-lowest' });
+  };
+  reader.onNotice = (notice) => {
+    if (notice.kind === 'document-truncated') truncated += 1;
+    else duplicates += notice.count;
+    logger.warn({ notice: notice.kind }, notice.message);
+  };
+  const pairs =
+    options.runFile !== undefined && options.docs !== undefined && options.queries !== undefined
+      ? openRunPairs({ ...reader, runFile: options.runFile, docsFile: options.docs, queriesFile: options.queries, ...(options.depth === undefined ? {} : { depth: options.depth }) })
+      : openPairs(options.input ?? '', reader);
+  try {
+    const report = await produce(
+      until(pairs, signal, onEmptyText),
+      handle.queue,
+      handle.store,
+      {
+        runId: handle.runId,
+        file: options.input ?? options.runFile ?? '',
+        maxDocsPerRequest: options.maxDocsPerRequest,
+        maxRequestBytes: options.maxRequestBytes,
+        maxBufferedBytes: options.maxBufferedBytes,
+        maxPending: options.maxPending,
+        attempts: options.attempts,
+        ...(signal === undefined ? {} : { signal }),
+      },
+      logger,
+    );
+    await rejects?.commit();
+    const submitReport: SubmitReport = { ...report, rejected, truncated, duplicates, emptyText };
+    await handle.store.setSubmission(handle.runId, {
+      options: { ...options, redisUrl: options.redisUrl === undefined ? undefined : redactRedisUrl(options.redisUrl) },
+      inputs: handle.inputs,
+      producer: { ...submitReport },
+      submittedAt: new Date().toISOString(),
+    });
+    if (rejected > 0) logger.warn({ rejected, file: rejectsPath }, 'bad rows skipped; each is listed with its reason');
+    return submitReport;
+  } catch (err) {
+    await rejects?.discard();
+    throw err;
+  }
+}

@@ -1,0 +1,150 @@
+import { Queue } from 'bullmq';
+import { runQueueName } from '../../jobs/names.js';
+import type { RerankQueue } from '../enqueue/producer.js';
+import { InputError } from '../errors/input-error.js';
+import { RerankBatchError } from '../errors/rerank-batch-error.js';
+import type { Logger } from '../logger.js';
+import { resolveRedis, type RedisConnection, type ResolvedRedis } from '../redis/connect.js';
+import { warnOnEvictionPolicy } from '../redis/eviction-policy.js';
+import { startRerankServer } from '../serve/rerank-server.js';
+import type { RunConfig } from './run-config.js';
+import { deriveRunId, sha256File } from './run-id.js';
+import type { NormalizedRunOptions } from './run-options.js';
+import { RunStore, type RunState, type RunStatus } from './run-store.js';
+
+/** Checksums of a run's input files, by role (input, run_file, docs, queries, qrels). */
+export type InputChecksums = Record<string, { path: string; sha256: string; bytes: number }>;
+
+/** A connection to one run's Redis state and queue; `close()` releases all of it. */
+export interface RunHandle {
+  runId: string;
+  redis: ResolvedRedis;
+  connection: RedisConnection;
+  store: RunStore;
+  queue: RerankQueue;
+  close(): Promise<void>;
+}
+
+/** A run being submitted: its handle plus what was resolved for it. */
+export interface SubmittedRunHandle extends RunHandle {
+  config: RunConfig;
+  inputs: InputChecksums;
+  /** Status of the run in Redis before this submission (undefined: a new run). */
+  previousStatus: RunStatus | undefined;
+}
+
+/** Checksum every input file; an unreadable one is an input error naming it. */
+export async function checksumInputs(options: NormalizedRunOptions): Promise<InputChecksums> {
+  const files: [string, string | undefined][] = [
+    ['input', options.input],
+    ['run_file', options.runFile],
+    ['docs', options.docs],
+    ['queries', options.queries],
+    ['qrels', options.qrels],
+  ];
+  const inputs: InputChecksums = {};
+  for (const [role, path] of files) {
+    if (path === undefined) continue;
+    try {
+      inputs[role] = { path, ...(await sha256File(path)) };
+    } catch (err) {
+      throw new InputError('ERR_INPUT_FILE', `cannot read file: ${err instanceof Error ? err.message : String(err)}`, { file: path });
+    }
+  }
+  return inputs;
+}
+
+function closer(steps: (() => Promise<unknown>)[], logger: Logger): () => Promise<void> {
+  return async () => {
+    for (const step of steps.reverse()) await step().catch((err: unknown) => logger.debug({ err }, 'cleanup step failed'));
+    steps.length = 0;
+  };
+}
+
+/**
+ * Resolve Redis and the API, record the run in Redis and open its queue. With no API URL, `run` starts
+ * the built-in local server (`allowBuiltinServer`); `submit` refuses, since remote workers could not
+ * reach it.
+ */
+export async function openSubmittedRun(
+  options: NormalizedRunOptions,
+  logger: Logger,
+  env: NodeJS.ProcessEnv,
+  mode: { allowBuiltinServer: boolean },
+): Promise<SubmittedRunHandle> {
+  const inputs = await checksumInputs(options);
+  const runId = options.runId ?? deriveRunId(Object.fromEntries(Object.entries(inputs).filter(([role]) => role !== 'qrels').map(([role, c]) => [role, c.sha256])), options);
+  const steps: (() => Promise<unknown>)[] = [];
+  const close = closer(steps, logger);
+  try {
+    const redis = await resolveRedis(options.redisUrl, logger, { allowPrivate: mode.allowBuiltinServer });
+    steps.push(() => redis.close());
+    let apiUrl = options.apiUrl;
+    if (apiUrl === undefined) {
+      if (!mode.allowBuiltinServer) throw new RerankBatchError('ERR_USAGE', 'submit needs a rerank API the workers can reach: --api-url or RERANK_API_URL');
+      const server = await startRerankServer();
+      steps.push(() => server.close());
+      apiUrl = server.url;
+      logger.warn(
+        { apiUrl },
+        'no rerank API configured (--api-url or RERANK_API_URL): scoring with the built-in local server (BM25, lexical). Workers on other machines cannot reach it.',
+      );
+    } else if (env.RERANK_API_KEY === undefined || env.RERANK_API_KEY === '') {
+      logger.warn('RERANK_API_KEY is not set: requests carry no Authorization header');
+    }
+    const connection = redis.connect();
+    steps.push(() => connection.quit());
+    await warnOnEvictionPolicy(connection, logger);
+    const store = new RunStore(connection, options.prefix);
+    const config: RunConfig = {
+      runId,
+      apiUrl,
+      builtinServer: options.apiUrl === undefined,
+      model: options.model,
+      template: options.template,
+      instruction: options.instruction,
+      timeoutMs: options.timeoutMs,
+      retries: options.retries,
+      minRetryDelayMs: options.minRetryDelayMs,
+      maxRetryDelayMs: options.maxRetryDelayMs,
+      ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
+    };
+    const queue: RerankQueue = new Queue(runQueueName(runId), { connection, prefix: options.prefix });
+    steps.push(() => queue.close());
+    const previousStatus = await store.register(config);
+    if (previousStatus === 'aborted') {
+      // The run was stopped (e.g. a refused API key): its batches failed without a fair try.
+      await queue.retryJobs({ state: 'failed' });
+    }
+    return { runId, redis, connection, store, queue, config, inputs, previousStatus, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/** Open an existing run by id (collect, status, retry-failed, cancel). Throws ERR_RUN_UNKNOWN when Redis has no such run. */
+export async function openExistingRun(
+  runId: string,
+  redisUrl: string | undefined,
+  prefix: string,
+  logger: Logger,
+): Promise<RunHandle & { state: RunState }> {
+  const steps: (() => Promise<unknown>)[] = [];
+  const close = closer(steps, logger);
+  try {
+    const redis = await resolveRedis(redisUrl, logger, { allowPrivate: false });
+    steps.push(() => redis.close());
+    const connection = redis.connect();
+    steps.push(() => connection.quit());
+    const store = new RunStore(connection, prefix);
+    const state = await store.get(runId);
+    if (state === undefined) throw new RerankBatchError('ERR_RUN_UNKNOWN', `no run "${runId}" under prefix ${prefix} on ${redis.displayUrl}`);
+    const queue: RerankQueue = new Queue(runQueueName(runId), { connection, prefix });
+    steps.push(() => queue.close());
+    return { runId, redis, connection, store, queue, state, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
