@@ -3,7 +3,7 @@ export { compareUtf8 } from './byte-order.js';
 export { readQrels, type Qrels } from './qrels.js';
 export { readTrecRun, type Run } from './trec-run.js';
 export { iterateRankedJsonl, readRankedJsonlRun, type RankedJsonlQuery } from './ranked-jsonl-run.js';
-export { sortTrecOrder, type ScoredDoc } from './ranking.js';
+export { compareTrecOrder, sortTrecOrder, type ScoredDoc } from './ranking.js';
 export { DEFAULT_CUTOFFS, MEASURE_FAMILIES, type MeasureFamily } from './measure-catalog.js';
 export { selectMeasures, splitMeasureList, type MeasureSelection, type SelectedFamily } from './measure-selection.js';
 export { evaluateRunFile } from './evaluate-file.js';

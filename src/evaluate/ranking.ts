@@ -30,7 +30,12 @@ export interface JudgedRanking {
  * Returns a new array; input order and any rank field are ignored.
  */
 export function sortTrecOrder(docs: readonly ScoredDoc[]): ScoredDoc[] {
-  return [...docs].sort((a, b) => (a.score > b.score ? -1 : a.score < b.score ? 1 : compareUtf8(b.docId, a.docId)));
+  return [...docs].sort(compareTrecOrder);
+}
+
+/** The comparator of `sortTrecOrder`, for callers that sort their own records in place. */
+export function compareTrecOrder(a: ScoredDoc, b: ScoredDoc): number {
+  return a.score > b.score ? -1 : a.score < b.score ? 1 : compareUtf8(b.docId, a.docId);
 }
 
 /** Judgment summary of one query, reusable across runs. */

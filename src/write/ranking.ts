@@ -1,18 +1,13 @@
+import { compareUtf8 } from '../evaluate/index.js';
+
+export { compareTrecOrder } from '../evaluate/index.js';
+
 /** A candidate with its API score and first-stage data, as written to the outputs. */
 export interface RankedItem {
   docId: string;
   score: number;
   originalScore: number | null;
   originalRank: number | null;
-}
-
-/**
- * trec_eval's order: score descending, ties broken by doc id in descending byte order (strcmp on the
- * UTF-8 bytes; JS string comparison works on UTF-16 units and differs above U+FFFF).
- */
-export function compareTrecOrder(a: { docId: string; score: number }, b: { docId: string; score: number }): number {
-  if (a.score !== b.score) return b.score - a.score;
-  return Buffer.compare(Buffer.from(b.docId, 'utf8'), Buffer.from(a.docId, 'utf8'));
 }
 
 /**
@@ -30,7 +25,7 @@ export function compareQueryIds(a: string, b: string): number {
   } else if (na !== nb) {
     return na ? -1 : 1;
   }
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  return compareUtf8(a, b);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Spool } from '../collect/spool.js';
 import { Evaluator, type EvaluationResult, type Qrels } from '../evaluate/index.js';
+import { writeMetrics } from './metrics.js';
 import { LineWriter, writeFileAtomic } from './line-writer.js';
 import { compareQueryIds, compareTrecOrder, formatScore, type RankedItem } from './ranking.js';
 
@@ -39,6 +40,7 @@ export const OUTPUT_FILES = {
   ranked: 'ranked.trec',
   rankedJsonl: 'ranked.jsonl',
   metrics: 'metrics.json',
+  metricsPerQuery: 'metrics.perquery.csv',
   failures: 'failures.jsonl',
   manifest: 'manifest.json',
 } as const;
@@ -131,12 +133,7 @@ export async function writeOutputs(spool: Spool, options: OutputOptions): Promis
       const rerankedResult = reranked.result();
       const baselineResult = baseline?.result();
       summary.metrics = { reranked: rerankedResult, baseline: baselineResult };
-      const metrics: Record<string, unknown> = { reranked: rerankedResult.mean };
-      if (baselineResult !== undefined) metrics.baseline = baselineResult.mean;
-      metrics.rel_level = evalOptions.relLevel;
-      metrics.queries_evaluated = rerankedResult.perQuery.size;
-      metrics.run_queries_not_in_qrels = rerankedResult.ignoredRunQueries.length;
-      await writeFileAtomic(join(options.outDir, OUTPUT_FILES.metrics), `${JSON.stringify(metrics, null, 2)}\n`);
+      await writeMetrics(options.outDir, rerankedResult, baselineResult, evalOptions.relLevel);
     }
     await trec.commit();
     await jsonl.commit();

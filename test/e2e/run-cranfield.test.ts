@@ -48,9 +48,52 @@ describe.skipIf(!hasSharedData)('run on the full Cranfield pairs through the bui
     }
     expect(metrics.reranked.ndcg).toBeGreaterThan(0);
 
+    // The comparison section and the per-query CSV beside it.
+    const comparison = (metrics as unknown as { comparison: Record<string, { baseline: number; reranked: number; delta: number; p_value: number; ci95_low: number; ci95_high: number; wins: number; ties: number; losses: number }> }).comparison;
+    const ndcg10 = comparison.ndcg_cut_10;
+    expect(ndcg10).toBeDefined();
+    expect(ndcg10?.baseline).toBe(metrics.baseline.ndcg_cut_10);
+    expect(ndcg10?.delta).toBeCloseTo((ndcg10?.reranked ?? 0) - (ndcg10?.baseline ?? 0), 12);
+    expect((ndcg10?.wins ?? 0) + (ndcg10?.ties ?? 0) + (ndcg10?.losses ?? 0)).toBe(225);
+    expect(ndcg10?.p_value).toBeGreaterThanOrEqual(0);
+    expect(ndcg10?.p_value).toBeLessThanOrEqual(1);
+    expect(ndcg10?.ci95_low).toBeLessThanOrEqual(ndcg10?.delta ?? 0);
+    expect(ndcg10?.ci95_high).toBeGreaterThanOrEqual(ndcg10?.delta ?? 0);
+    const csv = (await readFile(join(out.dir, 'metrics.perquery.csv'), 'utf8')).trim().split('\n');
+    expect(csv[0]).toBe('query_id,measure,baseline,reranked,delta');
+    const measures = Object.keys(comparison);
+    expect(csv).toHaveLength(1 + 225 * measures.length);
+    const row = csv.find((line) => line.startsWith('1,ndcg_cut_10,'))?.split(',');
+    expect(Number(row?.[4])).toBeCloseTo(Number(row?.[3]) - Number(row?.[2]), 12);
+
     const manifest = JSON.parse(await readFile(join(out.dir, 'manifest.json'), 'utf8')) as Record<string, unknown>;
     expect(manifest.builtin_server).toBe(true);
     expect((manifest.counts as Record<string, number>).pairs).toBe(22_471);
     expect(await readFile(join(out.dir, 'failures.jsonl'), 'utf8')).toBe('');
+  });
+
+  it('builds the pairs from bm25.run, docs.jsonl and queries.tsv (--run-file) with the same baseline', async () => {
+    const out = await tempDir('cranfield-runfile');
+    const prefix = uniquePrefix('runfile');
+    cleanups.push(out.remove, () => deletePrefix(redisUrl(), prefix));
+    const { logger } = captureLogs('info');
+    const report = await runPipeline(
+      {
+        runFile: join(cranfield, 'bm25.run'),
+        docs: join(cranfield, 'docs.jsonl'),
+        queries: join(cranfield, 'queries.tsv'),
+        qrels: join(cranfield, 'qrels.trec'),
+        out: out.dir,
+        redisUrl: redisUrl(),
+        prefix,
+      },
+      logger,
+      { ...process.env, RERANK_API_URL: '' },
+    );
+    expect(report.exitCode).toBe(0);
+    expect(report.producer.pairs).toBe(22_471);
+    const metrics = JSON.parse(await readFile(join(out.dir, 'metrics.json'), 'utf8')) as { baseline: Record<string, number> };
+    const reference = parseTrecEvalAll(await readFile(join(cranfield, 'reference', 'bm25.trec_eval.txt'), 'utf8'));
+    for (const [measure, value] of reference) expect(asTrecEval(measure, metrics.baseline[measure] as number), measure).toBe(value);
   });
 });
