@@ -1,48 +1,10 @@
 import { Command, Option } from 'commander';
 import { DEFAULT_PREFIX } from '../../jobs/names.js';
-import type { PairRole } from '../read/column-map.js';
 import type { RunOptions } from '../run/run-options.js';
 import { columnsArg, intArg, numberArg } from './parse-option.js';
 
-/** Flags of `run` and `submit`, as commander hands them over (names follow RunOptions). */
-export interface RunFlags {
-  input?: string;
-  runFile?: string;
-  docs?: string;
-  queries?: string;
-  depth?: number;
-  format?: 'csv' | 'tsv' | 'jsonl';
-  columns?: Partial<Record<PairRole, string>>;
-  onBadRow?: 'fail' | 'skip';
-  onEmptyText?: 'reject' | 'score-lowest';
-  maxDocumentBytes?: number;
-  onLongDocument?: 'truncate' | 'reject';
-  qrels?: string;
-  out?: string;
-  runId?: string;
-  redis?: string;
-  prefix?: string;
-  apiUrl?: string;
-  model?: string;
-  template?: 'qwen3' | 'none';
-  instruction?: string;
-  maxDocsPerRequest?: number;
-  maxRequestBytes?: number;
-  maxPending?: number;
-  topN?: number;
-  concurrency?: number;
-  rateLimit?: number;
-  timeoutMs?: number;
-  retries?: number;
-  attempts?: number;
-  lockDurationMs?: number;
-  stalledIntervalMs?: number;
-  shutdownGraceMs?: number;
-  runTag?: string;
-  relLevel?: number;
-  workers?: boolean;
-  logLevel?: string;
-}
+/** Flags of `run` and `submit`, as commander hands them over: RunOptions' names, but for --redis. */
+export type RunFlags = Omit<RunOptions, 'redisUrl' | 'out'> & { out?: string; redis?: string; logLevel?: string };
 
 /** Input, batching and API flags shared by `run` and `submit`. */
 export function addInputAndApiFlags(command: Command): Command {

@@ -46,35 +46,39 @@ export async function produce(
   logger: Logger,
 ): Promise<ProducerReport> {
   const planner = new BatchPlanner(options, options.file);
-  const bulkSize = options.bulkSize ?? 200;
   const maxPending = options.maxPending ?? 1000;
+  // A bulk larger than maxPending would never find room in the queue: the producer would wait forever.
+  const bulkSize = Math.min(options.bulkSize ?? 200, maxPending);
   const jobOptions = { ...DEFAULT_JOB_OPTIONS, attempts: options.attempts ?? DEFAULT_JOB_OPTIONS.attempts };
   let pending: PlannedBatch[] = [];
   let enqueued = 0;
   let alreadyCollected = 0;
 
-  const waitForRoom = async (): Promise<void> => {
+  const waitForRoom = async (needed: number): Promise<void> => {
     for (;;) {
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused', 'waiting-children');
       const inQueue = Object.values(counts).reduce((sum, n) => sum + n, 0);
-      if (inQueue + bulkSize <= maxPending || options.signal?.aborted === true) return;
+      if (inQueue + needed <= maxPending || options.signal?.aborted === true) return;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   };
 
   const flush = async (): Promise<void> => {
-    if (pending.length === 0) return;
-    const jobs = pending.map((batch) => {
+    // In slices of bulkSize: the end of the input can close many batches at once.
+    while (pending.length > 0) await addSlice(pending.splice(0, bulkSize));
+  };
+
+  const addSlice = async (slice: PlannedBatch[]): Promise<void> => {
+    const jobs = slice.map((batch) => {
       const data: RerankJobPayload = { v: JOB_CONTRACT_VERSION, runId: options.runId, queryId: batch.queryId, query: batch.query, docs: batch.docs };
       if (batch.unscored === true) data.unscored = true;
       return { name: RERANK_JOB_NAME, data, opts: { ...jobOptions, jobId: rerankJobId(data) } };
     });
-    pending = [];
     const done = await store.collected(options.runId, jobs.map((job) => job.opts.jobId));
     const fresh = jobs.filter((_, i) => done[i] !== true);
     alreadyCollected += jobs.length - fresh.length;
     if (fresh.length === 0) return;
-    await waitForRoom();
+    await waitForRoom(fresh.length);
     await queue.addBulk(fresh);
     enqueued += fresh.length;
   };

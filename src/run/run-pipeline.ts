@@ -58,10 +58,14 @@ export async function runPipeline(input: RunOptions, logger: Logger, env: NodeJS
     const dropCollecting = new AbortController();
     const settings = { outDir: options.out, qrels: options.qrels, topN: options.topN, runTag: options.runTag, relLevel: options.relLevel };
     const collecting = collectRun(handle, settings, logger, { ...(signal === undefined ? {} : { stop: signal }), drop: dropCollecting.signal });
-    collecting.catch(() => undefined);
+    // If collecting fails (e.g. the API refused the key and the run was aborted), stop reading too:
+    // with no worker taking jobs, a producer waiting for room in the queue would wait forever.
+    const stopProducing = new AbortController();
+    signal?.addEventListener('abort', () => stopProducing.abort(), { once: true });
+    collecting.catch(() => stopProducing.abort());
     let producer: SubmitReport;
     try {
-      producer = await submitInput(handle, options, join(options.out, 'rejects.jsonl'), logger, signal);
+      producer = await submitInput(handle, options, join(options.out, 'rejects.jsonl'), logger, stopProducing.signal);
     } catch (err) {
       dropCollecting.abort();
       await collecting.catch(() => undefined);

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startRerankServer } from '../../src/serve/rerank-server.js';
-import { runCli, startCli, stopChild } from '../helpers/cli.js';
+import { runCli, startCli, stopChild, workerCompletedCount } from '../helpers/cli.js';
 import { repoRoot, tempDir } from '../helpers/paths.js';
 import { deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
 
@@ -43,10 +43,7 @@ describe('distributed commands: submit, 3 workers, a separate collect, status', 
     const collected = await runCli(['collect', '--run-id', runId, '--prefix', prefix, '--out', join(out.dir, 'dist'), '--qrels', qrels, '--no-workers'], env);
     expect(collected.code, collected.stderr).toBe(0);
     for (const w of workers) await stopChild(w.child);
-    const completed = workers.map((w) => {
-      const line = w.output().split('\n').find((l) => l.includes('"worker stopped"'));
-      return line === undefined ? 0 : (JSON.parse(line) as { completed: number }).completed;
-    });
+    const completed = workers.map((w) => workerCompletedCount(w.output()));
     expect(completed.every((n) => n > 0), JSON.stringify(completed)).toBe(true);
     expect(completed.reduce((a, b) => a + b, 0)).toBe(225);
 

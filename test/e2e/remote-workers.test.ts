@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runPipeline } from '../../src/run/run-pipeline.js';
 import { startRerankServer } from '../../src/serve/rerank-server.js';
-import { startCli, stopChild } from '../helpers/cli.js';
+import { startCli, stopChild, workerCompletedCount } from '../helpers/cli.js';
 import { captureLogs } from '../helpers/log-capture.js';
 import { repoRoot, tempDir } from '../helpers/paths.js';
 import { deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
@@ -30,10 +30,7 @@ describe('worker processes started separately (as on other machines)', () => {
     expect(remote.exitCode).toBe(0);
     // Both worker processes took part: each says how many batches it scored when it stops.
     for (const w of workers) await stopChild(w.child);
-    const completed = workers.map((w) => {
-      const line = w.output().split('\n').find((l) => l.includes('"worker stopped"'));
-      return line === undefined ? 0 : (JSON.parse(line) as { completed: number }).completed;
-    });
+    const completed = workers.map((w) => workerCompletedCount(w.output()));
     expect(completed.every((n) => n > 0), JSON.stringify(completed)).toBe(true);
     expect(completed.reduce((a, b) => a + b, 0)).toBe(remote.producer.batches);
 

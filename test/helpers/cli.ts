@@ -40,3 +40,9 @@ export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'S
   child.kill(signal);
   await exited;
 }
+
+/** How many batches a `worker` process scored, from the line it logs when it stops. */
+export function workerCompletedCount(output: string): number {
+  const line = output.split('\n').find((l) => l.includes('"worker stopped"'));
+  return line === undefined ? 0 : (JSON.parse(line) as { completed: number }).completed;
+}
