@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Worker } from 'bullmq';
 import { runQueueName } from '../jobs/names.js';
 import type { RerankJobPayload, RerankJobResult } from '../jobs/rerank-job.js';
@@ -14,6 +15,12 @@ import {
 
 type RerankWorker = Worker<RerankJobPayload, RerankJobResult, string>;
 
+/** A run's Worker with the connection we gave it: BullMQ never closes a connection it was handed. */
+interface Served {
+  worker: RerankWorker;
+  connection: RedisConnection;
+}
+
 /**
  * BullMQ's limiter counts jobs per `duration` ms; a rate of R requests/s becomes at most ceil(R) jobs
  * per ceil(R)/R seconds (exactly R/s on average, also for fractional rates).
@@ -28,15 +35,16 @@ export function limiterFor(ratePerSecond: number): { max: number; duration: numb
  * same against the same Redis; BullMQ hands each job to exactly one of them at a time.
  */
 export class WorkerHost {
-  private readonly workers = new Map<string, RerankWorker>();
+  private readonly workers = new Map<string, Served>();
   private readonly starting = new Set<string>();
   private readonly store: RunStore;
   private readonly processor: RerankProcessor;
   private readonly redis: RedisConnection;
   private timer: NodeJS.Timeout | undefined;
   private closing = false;
-  private closed = false;
   private readonly handBack = new AbortController();
+  /** Resolves when the host is closed; `close()` waits for it. */
+  private closedPromise: Promise<void> | undefined;
   /** Batches this process scored / failed for good, over all runs. */
   private completed = 0;
   private failed = 0;
@@ -49,6 +57,8 @@ export class WorkerHost {
   ) {
     this.redis = connect();
     this.store = new RunStore(this.redis, options.prefix);
+    // One abort listener per request in flight (client and p-retry): not a leak.
+    setMaxListeners(0, this.handBack.signal);
     this.processor = createRerankProcessor({
       store: this.store,
       apiKey,
@@ -56,20 +66,21 @@ export class WorkerHost {
       onRunAborted: (runId) => void this.stopRun(runId),
       onRateLimited: (runId, waitMs) => {
         // Pauses the run's queue for every worker on every machine, not only this one.
-        this.workers.get(runId)?.rateLimit(waitMs).catch((err: unknown) => this.logger.debug({ err }, 'rate limit not set'));
+        this.workers.get(runId)?.worker.rateLimit(waitMs).catch((err: unknown) => this.logger.debug({ err }, 'rate limit not set'));
       },
       handBack: this.handBack.signal,
     });
   }
 
-  /** Start serving; with no fixed run list, keep discovering runs until `close()`. */
+  /**
+   * Start serving, and keep looking for runs until `close()`: new runs on the Redis, or (with a fixed
+   * run list) runs named before they were submitted.
+   */
   async start(): Promise<void> {
     await this.sync();
-    if (this.options.runIds === undefined) {
-      this.timer = setInterval(() => {
-        this.sync().catch((err: unknown) => this.logger.warn({ err }, 'looking for runs failed; will try again'));
-      }, this.options.discoverIntervalMs ?? 2_000);
-    }
+    this.timer = setInterval(() => {
+      this.sync().catch((err: unknown) => this.logger.warn({ err }, 'looking for runs failed; will try again'));
+    }, this.options.discoverIntervalMs ?? 2_000);
   }
 
   /** Runs this host serves now. */
@@ -92,8 +103,9 @@ export class WorkerHost {
       const state = await this.store.get(runId);
       if (state === undefined || this.closing) return;
       const rateLimit = state.config.rateLimit;
+      const connection = this.connect();
       const worker: RerankWorker = new Worker(runQueueName(runId), this.processor, {
-        connection: this.connect(),
+        connection,
         prefix: this.options.prefix,
         concurrency: this.options.concurrency,
         lockDuration: this.options.lockDurationMs ?? DEFAULT_LOCK_DURATION_MS,
@@ -111,7 +123,7 @@ export class WorkerHost {
         if (final) this.failed += 1;
         this.logger.debug({ runId, jobId: job.id, attemptsMade: job.attemptsMade, final, err: err.message }, 'batch attempt failed');
       });
-      this.workers.set(runId, worker);
+      this.workers.set(runId, { worker, connection });
       this.logger.info({ runId, concurrency: this.options.concurrency, rateLimit: rateLimit ?? null }, 'serving run');
     } finally {
       this.starting.delete(runId);
@@ -119,11 +131,12 @@ export class WorkerHost {
   }
 
   private async stopRun(runId: string): Promise<void> {
-    const worker = this.workers.get(runId);
-    if (worker === undefined) return;
+    const served = this.workers.get(runId);
+    if (served === undefined) return;
     this.workers.delete(runId);
     // force: do not wait for in-flight jobs of a run that is over (aborted or gone).
-    await worker.close(true);
+    await served.worker.close(true);
+    await served.connection.quit().catch(() => undefined);
     this.logger.info({ runId }, 'stopped serving run');
   }
 
@@ -137,11 +150,17 @@ export class WorkerHost {
    * Idempotent: a second call waits for the first.
    */
   async close(): Promise<void> {
+    this.closedPromise ??= this.closeOnce();
+    return this.closedPromise;
+  }
+
+  private async closeOnce(): Promise<void> {
     this.closing = true;
     if (this.timer !== undefined) clearInterval(this.timer);
-    await Promise.all([...this.workers.values()].map((worker) => worker.close()));
-    if (this.closed) return;
-    this.closed = true;
+    const served = [...this.workers.values()];
+    await Promise.all(served.map(({ worker }) => worker.close()));
+    await Promise.all(served.map(({ connection }) => connection.quit().catch(() => undefined)));
+    this.workers.clear();
     await this.redis.quit().catch(() => undefined);
     this.logger.info({ completed: this.completed, failed: this.failed }, 'worker stopped');
   }

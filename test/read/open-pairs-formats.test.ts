@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
+import { hasSharedData, sharedData } from '../helpers/paths.js';
 import { openPairs, type PairReaderOptions, type ReaderNotice, type ReadPair } from '../../src/read/index.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url));
 const messyCsv = join(fixtures, 'messy-pairs.csv');
 const messyJsonl = join(fixtures, 'messy-pairs.jsonl');
-const cranfield = fileURLToPath(new URL('../../../shared/data/cranfield/', import.meta.url));
+const cranfield = join(sharedData, 'cranfield');
 
 const dir = mkdtempSync(join(tmpdir(), 'rerank-batch-read-formats-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -188,7 +189,7 @@ describe('openPairs: notices', () => {
   });
 });
 
-describe('openPairs: cranfield', () => {
+describe.skipIf(!hasSharedData)('openPairs: cranfield (shared data)', () => {
   it('stops reading when the consumer breaks out', async () => {
     let n = 0;
     for await (const _pair of openPairs(join(cranfield, 'pairs.csv.gz'))) if (++n === 3) break;

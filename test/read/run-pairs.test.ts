@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
+import { hasSharedData, sharedData } from '../helpers/paths.js';
 import { InputError } from '../../src/errors/input-error.js';
 import { openPairs, openRunPairs, type PairReject, type ReadPair, type RunPairsOptions } from '../../src/read/index.js';
 
-const cranfield = fileURLToPath(new URL('../../../shared/data/cranfield/', import.meta.url));
+const cranfield = join(sharedData, 'cranfield');
 const dir = mkdtempSync(join(tmpdir(), 'rerank-batch-read-run-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -102,7 +102,7 @@ describe('openRunPairs', () => {
     expect(() => openRunPairs({ runFile: empty, docsFile, queriesFile, depth: 0 })).toThrow(/depth must be a positive integer/);
   });
 
-  it('builds the same pairs as cranfield pairs.jsonl.gz from bm25.run, docs.jsonl and queries.tsv', async () => {
+  it.skipIf(!hasSharedData)('builds the same pairs as cranfield pairs.jsonl.gz from bm25.run, docs.jsonl and queries.tsv', async () => {
     const fromRun = await collect(
       openRunPairs({ runFile: join(cranfield, 'bm25.run'), docsFile: join(cranfield, 'docs.jsonl'), queriesFile: join(cranfield, 'queries.tsv') }),
     );
