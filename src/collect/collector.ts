@@ -113,7 +113,18 @@ export class Collector {
   async progress(): Promise<CollectProgress> {
     const state = await this.store.get(this.options.runId);
     const { scored, failed } = this.spool.counts();
-    return { scored, failed, total: state?.totals?.batches };
+    return { scored, failed: failed === 0 ? 0 : await this.stillFailed(), total: state?.totals?.batches };
+  }
+
+  /**
+   * Failed batches in the spool that are still failed in Redis. One queued again (`retry-failed`) is
+   * pending until it finishes again, so it must not count as done: else the collector would stop at
+   * once and write the old failures.
+   */
+  private async stillFailed(): Promise<number> {
+    let count = 0;
+    for (const id of new Set(await this.queue.getRanges(['failed'], 0, -1))) if (this.spool.has(id, 'fail')) count += 1;
+    return count;
   }
 
   /**

@@ -54,45 +54,47 @@ export function compare(a: EvaluationResult, b: EvaluationResult, options: Compa
     throw new UsageError('cannot compare evaluations over different query sets (evaluate both runs against the same qrels)');
   }
   const n = queryIds.length;
-  const resamples = drawResamples(n, samples, seed);
   const lowIndex = Math.min(samples - 1, Math.max(0, Math.floor((samples * (1 - confidence)) / 2)));
   const highIndex = Math.min(samples - 1, Math.max(0, Math.ceil((samples * (1 + confidence)) / 2) - 1));
-  const comparisons: MeasureComparison[] = [];
-  for (const measure of a.measures) {
-    if (isCountMeasure(measure) || !b.measures.includes(measure)) continue;
-    const diffs = queryIds.map((q) => (b.perQuery.get(q)?.[measure] ?? 0) - (a.perQuery.get(q)?.[measure] ?? 0));
+  const measures = a.measures.filter((measure) => !isCountMeasure(measure) && b.measures.includes(measure));
+  const diffs = measures.map((measure) => Float64Array.from(queryIds, (q) => (b.perQuery.get(q)?.[measure] ?? 0) - (a.perQuery.get(q)?.[measure] ?? 0)));
+  const bootstrapMeans = bootstrap(diffs, n, samples, seed);
+  return measures.map((measure, k) => {
+    const d = diffs[k] as Float64Array;
     let wins = 0;
     let ties = 0;
     let losses = 0;
-    for (const d of diffs) {
-      if (d > 0) wins++;
-      else if (d < 0) losses++;
+    for (const x of d) {
+      if (x > 0) wins++;
+      else if (x < 0) losses++;
       else ties++;
     }
-    let ciLow = NaN;
-    let ciHigh = NaN;
-    if (n > 0) {
-      const means = new Float64Array(samples);
-      for (let s = 0; s < samples; s++) {
-        let sum = 0;
-        for (let i = 0; i < n; i++) sum += diffs[resamples[s * n + i] ?? 0] ?? 0;
-        means[s] = sum / n;
-      }
-      means.sort();
-      ciLow = means[lowIndex] ?? NaN;
-      ciHigh = means[highIndex] ?? NaN;
-    }
+    const means = bootstrapMeans[k] as Float64Array;
+    means.sort();
+    const ciLow = n > 0 ? (means[lowIndex] ?? NaN) : NaN;
+    const ciHigh = n > 0 ? (means[highIndex] ?? NaN) : NaN;
     const meanA = a.mean[measure] ?? 0;
     const meanB = b.mean[measure] ?? 0;
-    comparisons.push({ measure, a: meanA, b: meanB, delta: meanB - meanA, pValue: pairedTTest(diffs).pValue, ciLow, ciHigh, wins, ties, losses });
-  }
-  return comparisons;
+    return { measure, a: meanA, b: meanB, delta: meanB - meanA, pValue: pairedTTest([...d]).pValue, ciLow, ciHigh, wins, ties, losses };
+  });
 }
 
-/** Query indexes of every bootstrap resample, `samples` rows of `n`. */
-function drawResamples(n: number, samples: number, seed: number): Uint32Array {
+/**
+ * Mean difference of every measure in every bootstrap resample. Each resample draws its n query
+ * indexes once and uses them for all measures; memory is measures x samples, whatever the query count.
+ */
+function bootstrap(diffs: Float64Array[], n: number, samples: number, seed: number): Float64Array[] {
   const random = mulberry32(seed);
-  const indexes = new Uint32Array(n * samples);
-  for (let i = 0; i < indexes.length; i++) indexes[i] = Math.floor(random() * n);
-  return indexes;
+  const means = diffs.map(() => new Float64Array(samples));
+  if (n === 0) return means;
+  const sums = new Float64Array(diffs.length);
+  for (let s = 0; s < samples; s++) {
+    sums.fill(0);
+    for (let i = 0; i < n; i++) {
+      const index = Math.floor(random() * n);
+      for (let k = 0; k < diffs.length; k++) sums[k] = (sums[k] ?? 0) + ((diffs[k] as Float64Array)[index] ?? 0);
+    }
+    for (let k = 0; k < diffs.length; k++) (means[k] as Float64Array)[s] = (sums[k] ?? 0) / n;
+  }
+  return means;
 }

@@ -29,6 +29,13 @@ export interface RerankServerFaults {
   forceStatus: number | undefined;
   /** Answer 429 above this many requests per second (token bucket, burst = the rate). Default none. */
   maxRequestsPerSecond: number | undefined;
+  /**
+   * Answer `failQueriesStatus` to every /rerank request whose `query` (as sent, tags included) matches:
+   * a deterministic per-batch fault, e.g. a 422 for some queries only. Default none.
+   */
+  failQueriesMatching: RegExp | undefined;
+  /** Status of the answers to `failQueriesMatching`. Default 422. */
+  failQueriesStatus: number;
 }
 
 export interface RerankServerOptions extends Partial<RerankServerFaults> {
@@ -115,6 +122,8 @@ const FAULT_DEFAULTS: RerankServerFaults = {
   retryAfterSeconds: 1,
   forceStatus: undefined,
   maxRequestsPerSecond: undefined,
+  failQueriesMatching: undefined,
+  failQueriesStatus: 422,
 };
 
 /** mulberry32: tiny, fast, good enough for fault draws; same seed, same sequence. */
@@ -154,6 +163,12 @@ function validateFaults(faults: RerankServerFaults): void {
   }
   if (faults.forceStatus !== undefined && !(Number.isInteger(faults.forceStatus) && faults.forceStatus >= 100 && faults.forceStatus <= 599)) {
     throw new RangeError(`rerank server: forceStatus must be an HTTP status, got ${faults.forceStatus}`);
+  }
+  if (!(Number.isInteger(faults.failQueriesStatus) && faults.failQueriesStatus >= 100 && faults.failQueriesStatus <= 599)) {
+    throw new RangeError(`rerank server: failQueriesStatus must be an HTTP status, got ${faults.failQueriesStatus}`);
+  }
+  if (faults.failQueriesMatching !== undefined && !(faults.failQueriesMatching instanceof RegExp)) {
+    throw new RangeError('rerank server: failQueriesMatching must be a RegExp');
   }
   if (faults.maxRequestsPerSecond !== undefined && !(faults.maxRequestsPerSecond > 0)) {
     throw new RangeError(`rerank server: maxRequestsPerSecond must be > 0, got ${faults.maxRequestsPerSecond}`);
@@ -217,6 +232,8 @@ export async function startRerankServer(options: RerankServerOptions = {}): Prom
     retryAfterSeconds: options.retryAfterSeconds ?? SERVER_DEFAULTS.retryAfterSeconds,
     forceStatus: options.forceStatus,
     maxRequestsPerSecond: options.maxRequestsPerSecond,
+    failQueriesMatching: options.failQueriesMatching,
+    failQueriesStatus: options.failQueriesStatus ?? FAULT_DEFAULTS.failQueriesStatus,
   };
   validateFaults(faults);
 
@@ -311,6 +328,14 @@ export async function startRerankServer(options: RerankServerOptions = {}): Prom
     if (faults.forceStatus !== undefined) {
       const status = faults.forceStatus;
       return send(res, entry, status, errorBody(status, `forced status ${status}`), status === 429 || status === 503 ? retryAfterHeaders() : {});
+    }
+    const failQueries = faults.failQueriesMatching;
+    if (failQueries !== undefined && typeof record.query === 'string') {
+      failQueries.lastIndex = 0;
+      if (failQueries.test(record.query)) {
+        const status = faults.failQueriesStatus;
+        return send(res, entry, status, errorBody(status, `query refused (status ${status}): it matches ${String(failQueries)}`));
+      }
     }
     if (overRate()) return send(res, entry, 429, errorBody(429, 'rate limit exceeded'), retryAfterHeaders());
 
@@ -425,7 +450,7 @@ export async function startRerankServer(options: RerankServerOptions = {}): Prom
       const next = { ...faults };
       for (const key of Object.keys(partial) as Array<keyof RerankServerFaults>) {
         // undefined clears an optional switch and resets a numeric one to its default.
-        (next as Record<keyof RerankServerFaults, number | undefined>)[key] = partial[key] ?? FAULT_DEFAULTS[key];
+        (next as Record<keyof RerankServerFaults, unknown>)[key] = partial[key] ?? FAULT_DEFAULTS[key];
       }
       validateFaults(next);
       if (next.maxRequestsPerSecond !== faults.maxRequestsPerSecond) {

@@ -162,6 +162,21 @@ describe('local rerank server', () => {
     expect((await post(server, request(['a']))).status).toBe(200);
   });
 
+  it('answers failQueriesStatus only to queries matching failQueriesMatching, and can be switched off', async () => {
+    const server = await serve({ failQueriesMatching: /poison/g });
+    for (let i = 0; i < 3; i += 1) {
+      const refused = await post(server, request(['a'], 'a poison query'));
+      expect(refused.status).toBe(422);
+      expect(refused.text).toMatch(/poison/);
+    }
+    expect((await post(server, request(['a'], 'a fine query'))).status).toBe(200);
+    server.setFaults({ failQueriesStatus: 400 });
+    expect((await post(server, request(['a'], 'poison'))).status).toBe(400);
+    server.setFaults({ failQueriesMatching: undefined });
+    expect((await post(server, request(['a'], 'poison'))).status).toBe(200);
+    expect(() => server.setFaults({ failQueriesStatus: 42 })).toThrow(/failQueriesStatus/);
+  });
+
   it('sends malformed and incomplete answers when asked', async () => {
     const server = await serve({ rateMalformed: 1 });
     const malformed = await post(server, request(['a', 'b', 'c']));
