@@ -6,6 +6,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { pathToFileURL } from 'node:url';
 import { BatchPlanner, DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_DOCS_PER_REQUEST, DEFAULT_MAX_REQUEST_BYTES, type PlannedBatch } from '../src/plan/batch-planner.js';
 import { openPairs } from '../src/read/index.js';
 import { RerankClient } from '../src/rerank/rerank-client.js';
@@ -83,4 +84,17 @@ export async function runDirect(options: DirectOptions): Promise<DirectReport> {
   await once(out, 'close');
   const totals = planner.totals;
   return { wallMs: performance.now() - started, pairs: totals.pairs, batches: totals.batches, requests };
+}
+
+/** `node dist/bench/direct-baseline.js INPUT TREC_FILE API_URL [CONCURRENCY]` (used by profile-overhead). */
+const entry = process.argv[1];
+if (entry !== undefined && import.meta.url === pathToFileURL(entry).href) {
+  const [input, trecFile, apiUrl, concurrency] = process.argv.slice(2);
+  if (input === undefined || trecFile === undefined || apiUrl === undefined) {
+    process.stderr.write('usage: direct-baseline INPUT TREC_FILE API_URL [CONCURRENCY]\n');
+    process.exitCode = 2;
+  } else {
+    const report = await runDirect({ input, trecFile, apiUrl, concurrency: Number(concurrency ?? 8) });
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+  }
 }

@@ -39,7 +39,7 @@ async function measure(dir: string, pairs: number, seed: number): Promise<Memory
   let run: CliProcess | undefined;
   try {
     for (let i = 0; i < WORKERS; i++) {
-      workers.push(startCli(['worker', '--redis', redis.url, '--prefix', prefix, '--concurrency', String(WORKER_CONCURRENCY), '--run-id', runId, '--log-level', 'info'], BENCH_ENV));
+      workers.push(startCli(['worker', '--redis', redis.url, '--prefix', prefix, '--concurrency', String(WORKER_CONCURRENCY), '--log-level', 'info'], BENCH_ENV));
     }
     await Promise.all(workers.map((worker) => worker.waitForOutput('worker started')));
     const workerWatchers = workers.map((worker) => watchRss(worker.child.pid ?? -1));

@@ -121,3 +121,6 @@ async function main(): Promise<void> {
 }
 
 await main();
+// The pipeline may leave Redis connections behind (see the report: WorkerHost never quits the connection
+// it hands each BullMQ Worker); they would keep this process alive, reconnecting forever.
+process.exit();

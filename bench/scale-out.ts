@@ -28,7 +28,7 @@ export async function scaleOut(ctx: BenchContext): Promise<BenchResult> {
         try {
           for (let i = 0; i < count; i++) {
             workers.push(
-              startCli(['worker', '--redis', redis.url, '--prefix', prefix, '--concurrency', String(perWorker), '--run-id', runId, '--log-level', 'info'], BENCH_ENV),
+              startCli(['worker', '--redis', redis.url, '--prefix', prefix, '--concurrency', String(perWorker), '--log-level', 'info'], BENCH_ENV),
             );
           }
           await Promise.all(workers.map((worker) => worker.waitForOutput('worker started')));

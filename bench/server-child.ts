@@ -18,6 +18,11 @@ export interface ServerChildStats {
   lastOkAt: number | undefined;
   /** ms between the two. */
   okWindowMs: number;
+  /**
+   * Successful answers per second between the moments 10% and 90% of them had been given: the steady
+   * state, without the ramp-up (or a token bucket's initial burst) and the tail.
+   */
+  steadyOkPerSecond: number;
 }
 
 export type ServerChildMessage = { type: 'ready'; url: string } | { type: 'stats'; stats: ServerChildStats } | { type: 'reset' };
@@ -28,6 +33,8 @@ const server = await startRerankServer(options);
 let firstOkAt: number | undefined;
 let lastOkAt: number | undefined;
 let lastOk = 0;
+/** [performance.now(), 200 answers so far] at every change seen by the sampler. */
+let timeline: [number, number][] = [];
 const okCount = (): number => server.stats.byStatus[200] ?? 0;
 const sampler = setInterval(() => {
   const ok = okCount();
@@ -36,8 +43,22 @@ const sampler = setInterval(() => {
     firstOkAt ??= now;
     lastOkAt = now;
     lastOk = ok;
+    timeline.push([now, ok]);
   }
 }, 5);
+
+function steadyRate(total: number): number {
+  const at = (count: number): number | undefined => timeline.find(([, ok]) => ok >= count)?.[0];
+  const low = Math.ceil(total * 0.1);
+  const high = Math.floor(total * 0.9);
+  const t0 = at(low);
+  const t1 = at(high);
+  if (t0 === undefined || t1 === undefined || t1 <= t0) return Number.NaN;
+  // Counts at those samples may overshoot low/high a little; use the counts actually seen.
+  const c0 = timeline.find(([, ok]) => ok >= low)?.[1] ?? low;
+  const c1 = timeline.find(([, ok]) => ok >= high)?.[1] ?? high;
+  return (c1 - c0) / ((t1 - t0) / 1000);
+}
 
 const send = (message: ServerChildMessage): void => {
   process.send?.(message);
@@ -46,12 +67,13 @@ const send = (message: ServerChildMessage): void => {
 process.on('message', (message: ServerParentMessage) => {
   if (message.type === 'stats') {
     const window = firstOkAt !== undefined && lastOkAt !== undefined ? lastOkAt - firstOkAt : 0;
-    send({ type: 'stats', stats: { requests: server.stats.requests, byStatus: { ...server.stats.byStatus }, ok: okCount(), firstOkAt, lastOkAt, okWindowMs: window } });
+    send({ type: 'stats', stats: { requests: server.stats.requests, byStatus: { ...server.stats.byStatus }, ok: okCount(), firstOkAt, lastOkAt, okWindowMs: window, steadyOkPerSecond: steadyRate(okCount()) } });
   } else if (message.type === 'reset') {
     server.resetStats();
     firstOkAt = undefined;
     lastOkAt = undefined;
     lastOk = 0;
+    timeline = [];
     send({ type: 'reset' });
   }
 });

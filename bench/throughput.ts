@@ -4,7 +4,8 @@
  * - rate-bound: the server answers 429 above R requests/s; successful requests/s should reach R without
  *   failing any pair.
  * The corpora have one small batch per query (10 short candidates), so the count of requests is what costs.
- * Rates are measured on the server over the window between its first and last 200 answer.
+ * Rates are measured on the server: the steady rate is the successful answers per second between the moments
+ * 10% and 90% of them had been given (ramp-up, a token bucket's initial burst and the tail excluded).
  */
 import { join } from 'node:path';
 import { startRedisServer } from '../src/redis/redis-server-process.js';
@@ -18,7 +19,7 @@ export async function latencyBound(ctx: BenchContext): Promise<BenchResult> {
   const latencyMs = 50;
   const concurrency = 16;
   const ideal = concurrency / (latencyMs / 1000);
-  const queries = scaled(4000, ctx.scale, 200);
+  const queries = scaled(4000, ctx.scale, 1000);
   return withTempDir('latency', async (dir) => {
     const input = join(dir, 'pairs.csv');
     await writeCorpus({ out: input, queries, perQuery: PER_QUERY, seed: 21, minWords: 10, maxWords: 30 });
@@ -27,7 +28,8 @@ export async function latencyBound(ctx: BenchContext): Promise<BenchResult> {
     try {
       const run = await timedPipeline({ input, out: join(dir, 'out'), redisUrl: redis.url, apiUrl: server.url, concurrency, runId: 'bench-latency' }, ctx.logger);
       const stats = await server.stats();
-      const achieved = stats.ok / (stats.okWindowMs / 1000);
+      const achieved = stats.steadyOkPerSecond;
+      const windowRate = stats.ok / (stats.okWindowMs / 1000);
       const endToEnd = stats.ok / (run.wallMs / 1000);
       const ratio = achieved / ideal;
       return {
@@ -35,16 +37,16 @@ export async function latencyBound(ctx: BenchContext): Promise<BenchResult> {
         rows: [
           {
             benchmark: 'latency-bound',
-            figure: `${achieved.toFixed(1)} req/s vs ideal ${ideal.toFixed(0)} (C=${concurrency}, latency ${latencyMs} ms, ${stats.ok} requests)`,
+            figure: `${achieved.toFixed(1)} req/s (steady) vs C/latency ${ideal.toFixed(0)} (C=${concurrency}, latency ${latencyMs} ms, ${stats.ok} requests)`,
             target: '>= 90%',
             ratio: Math.round(ratio * 1000) / 1000,
             holds: ratio >= 0.9,
           },
         ],
         notes: [
-          `latency-bound: ${stats.ok} requests in a ${seconds(stats.okWindowMs)} window (${pct(ratio)} of C/latency); end to end with startup and outputs ${seconds(run.wallMs)} = ${endToEnd.toFixed(1)} req/s; failed pairs ${run.report.summary.failedPairs}.`,
+          `latency-bound: steady ${achieved.toFixed(1)} req/s = ${pct(ratio)} of C/latency; first to last answer ${stats.ok} requests in ${seconds(stats.okWindowMs)} = ${windowRate.toFixed(1)} req/s; end to end with startup and outputs ${seconds(run.wallMs)} = ${endToEnd.toFixed(1)} req/s; failed pairs ${run.report.summary.failedPairs}.`,
         ],
-        details: { latencyMs, concurrency, ideal, achieved, endToEnd, wallMs: run.wallMs, server: stats, summary: run.report.summary },
+        details: { latencyMs, concurrency, ideal, achieved, windowRate, endToEnd, wallMs: run.wallMs, server: stats, summary: run.report.summary },
       };
     } finally {
       await server.close();
@@ -57,7 +59,7 @@ export async function rateBound(ctx: BenchContext): Promise<BenchResult> {
   const rate = 200;
   const latencyMs = 10;
   const concurrency = 16;
-  const queries = scaled(4000, ctx.scale, 400);
+  const queries = scaled(4000, ctx.scale, 1000);
   return withTempDir('rate', async (dir) => {
     const input = join(dir, 'pairs.csv');
     await writeCorpus({ out: input, queries, perQuery: PER_QUERY, seed: 31, minWords: 10, maxWords: 30 });
@@ -72,7 +74,7 @@ export async function rateBound(ctx: BenchContext): Promise<BenchResult> {
       const achieved = stats.ok / windowS;
       // The server's token bucket starts full (burst = R), so over T seconds at most R * (T + 1) can succeed.
       const allowed = rate * (windowS + 1);
-      const steady = Math.max(0, stats.ok - rate) / windowS;
+      const steady = stats.steadyOkPerSecond;
       const ratio = steady / rate;
       const failedPairs = run.report.summary.failedPairs;
       const limited = stats.byStatus[429] ?? 0;
@@ -81,7 +83,7 @@ export async function rateBound(ctx: BenchContext): Promise<BenchResult> {
         rows: [
           {
             benchmark: `rate-bound${supported ? ' (rateLimit=R)' : ' (retries only)'}`,
-            figure: `${steady.toFixed(1)} ok req/s after the burst vs R=${rate} (raw ${achieved.toFixed(1)}, ${limited} x 429, C=${concurrency})`,
+            figure: `${steady.toFixed(1)} ok req/s (steady) vs R=${rate} (first to last ${achieved.toFixed(1)}, ${limited} x 429, C=${concurrency})`,
             target: '>= 90%',
             ratio: Math.round(ratio * 1000) / 1000,
             holds: ratio >= 0.9,
