@@ -38,9 +38,18 @@ export const rerankJobPayloadSchema = z
     });
   });
 
-/** What a worker returns for a batch: `scores[i]` is the API's score of `docs[i]`, exactly as returned (none for an unscored batch). */
+/**
+ * What a worker returns for a batch: `scores[i]` is the API's score of `docs[i]`, exactly as returned
+ * (none for an unscored batch). The batch is echoed without its texts, so the collector reads back only
+ * the result, never the (large) payload.
+ */
 export const rerankJobResultSchema = z.object({
   v: z.literal(JOB_CONTRACT_VERSION),
+  queryId: z.string(),
+  query: z.string(),
+  /** [doc id, first-stage score or null, first-stage rank or null], in payload order. */
+  docs: z.array(z.tuple([z.string(), z.number().nullable(), z.number().nullable()])),
+  unscored: z.boolean(),
   scores: z.array(z.number().finite()),
   /** HTTP requests made for this batch in the attempt that succeeded (1 = no in-process retry). */
   requests: z.number().int().nonnegative(),
@@ -57,12 +66,23 @@ export function parseRerankJobPayload(data: unknown): RerankJobPayload {
   return rerankJobPayloadSchema.parse(data);
 }
 
-/** Parse a result and check it matches its payload (one score per document). */
-export function parseRerankJobResult(value: unknown, payload: RerankJobPayload): RerankJobResult {
+/** The result of a batch, before the worker adds the scores. */
+export function resultEcho(payload: RerankJobPayload): Pick<RerankJobResult, 'v' | 'queryId' | 'query' | 'docs' | 'unscored'> {
+  return {
+    v: JOB_CONTRACT_VERSION,
+    queryId: payload.queryId,
+    query: payload.query,
+    docs: payload.docs.map((doc) => [doc.id, doc.score ?? null, doc.rank ?? null]),
+    unscored: payload.unscored === true,
+  };
+}
+
+/** Parse a result and check it is consistent (one score per document, none when unscored). */
+export function parseRerankJobResult(value: unknown): RerankJobResult {
   const result = rerankJobResultSchema.parse(value);
-  const expected = payload.unscored === true ? 0 : payload.docs.length;
+  const expected = result.unscored ? 0 : result.docs.length;
   if (result.scores.length !== expected) {
-    throw new Error(`result has ${result.scores.length} scores for ${payload.docs.length} documents`);
+    throw new Error(`result has ${result.scores.length} scores for ${result.docs.length} documents`);
   }
   return result;
 }

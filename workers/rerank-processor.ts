@@ -1,6 +1,6 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { ZodError } from 'zod';
-import { JOB_CONTRACT_VERSION, parseRerankJobPayload, type RerankJobPayload, type RerankJobResult } from '../jobs/rerank-job.js';
+import { parseRerankJobPayload, resultEcho, type RerankJobPayload, type RerankJobResult } from '../jobs/rerank-job.js';
 import type { Logger } from '../src/logger.js';
 import { AuthError } from '../src/rerank/errors/auth-error.js';
 import { PermanentApiError } from '../src/rerank/errors/permanent-api-error.js';
@@ -53,24 +53,45 @@ interface Scored {
 }
 
 /**
- * Score a batch; when the API answers 413 (payload too large), split it in half and score each half,
- * recursively, down to single documents. Scores stay in document order.
+ * A client per run, and the most documents the API has taken in one request of that run: after a 413,
+ * later batches are split to that size up front instead of each paying for its own refusals.
  */
-async function rerankSplitting(client: RerankClient, query: string, documents: string[], logger: Logger, signal: AbortSignal): Promise<Scored> {
+interface RunClient {
+  client: RerankClient;
+  maxDocs: number;
+}
+
+function concat(parts: Scored[], extraRequests = 0): Scored {
+  return {
+    scores: parts.flatMap((part) => part.scores),
+    requests: parts.reduce((sum, part) => sum + part.requests, extraRequests),
+    rateLimited: parts.reduce((sum, part) => sum + part.rateLimited, 0),
+  };
+}
+
+/**
+ * Score a batch; when the API answers 413 (payload too large), split it in half and score each half,
+ * recursively, down to single documents, and remember the size for the run. Scores stay in order.
+ */
+async function rerankSplitting(run: RunClient, query: string, documents: string[], logger: Logger, signal: AbortSignal): Promise<Scored> {
+  // Read once: concurrent jobs of the run may lower it while this one awaits.
+  const size = run.maxDocs;
+  if (documents.length > size) {
+    const parts: Scored[] = [];
+    for (let i = 0; i < documents.length; i += size) parts.push(await rerankSplitting(run, query, documents.slice(i, i + size), logger, signal));
+    return concat(parts);
+  }
   try {
-    const outcome = await client.rerank(query, documents, { signal });
+    const outcome = await run.client.rerank(query, documents, { signal });
     return { scores: outcome.scores, requests: outcome.attempts, rateLimited: outcome.rateLimited };
   } catch (err) {
     if (!(err instanceof PermanentApiError && err.code === 'ERR_API_PAYLOAD_TOO_LARGE' && documents.length > 1)) throw err;
     const half = Math.ceil(documents.length / 2);
-    logger.info({ documents: documents.length, half }, 'API answered 413: splitting the batch in two');
-    const first = await rerankSplitting(client, query, documents.slice(0, half), logger, signal);
-    const second = await rerankSplitting(client, query, documents.slice(half), logger, signal);
-    return {
-      scores: [...first.scores, ...second.scores],
-      requests: err.attempts + first.requests + second.requests,
-      rateLimited: first.rateLimited + second.rateLimited,
-    };
+    run.maxDocs = Math.min(run.maxDocs, half);
+    logger.info({ documents: documents.length, half }, 'API answered 413: splitting the batch in two (and later batches of this run up front)');
+    const first = await rerankSplitting(run, query, documents.slice(0, half), logger, signal);
+    const second = await rerankSplitting(run, query, documents.slice(half), logger, signal);
+    return concat([first, second], err.attempts);
   }
 }
 
@@ -81,13 +102,13 @@ async function rerankSplitting(client: RerankClient, query: string, documents: s
  * aborts the whole run so no other job hits the API with a bad key.
  */
 export function createRerankProcessor(deps: ProcessorDeps): RerankProcessor {
-  const clients = new Map<string, Promise<RerankClient>>();
-  const getClient = (runId: string): Promise<RerankClient> => {
+  const clients = new Map<string, Promise<RunClient>>();
+  const getClient = (runId: string): Promise<RunClient> => {
     let client = clients.get(runId);
     if (client === undefined) {
       client = deps.store.get(runId).then((state) => {
         if (state === undefined) throw new UnrecoverableError(encodeFailure('ERR_RUN_UNKNOWN', 'RunStateError', `run ${runId} has no state in Redis (cancelled?)`));
-        return clientFor(state.config, deps.apiKey, (waitMs) => deps.onRateLimited(runId, waitMs));
+        return { client: clientFor(state.config, deps.apiKey, (waitMs) => deps.onRateLimited(runId, waitMs)), maxDocs: Number.POSITIVE_INFINITY };
       });
       client.catch(() => clients.delete(runId));
       clients.set(runId, client);
@@ -103,11 +124,11 @@ export function createRerankProcessor(deps: ProcessorDeps): RerankProcessor {
       const detail = err instanceof ZodError ? err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : String(err);
       throw new UnrecoverableError(encodeFailure('ERR_JOB_PAYLOAD', 'JobPayloadError', `invalid job payload: ${detail}`));
     }
-    if (payload.unscored === true) return { v: JOB_CONTRACT_VERSION, scores: [], requests: 0, rateLimited: 0 };
-    const client = await getClient(payload.runId);
+    if (payload.unscored === true) return { ...resultEcho(payload), scores: [], requests: 0, rateLimited: 0 };
+    const run = await getClient(payload.runId);
     try {
-      const scored = await rerankSplitting(client, payload.query, payload.docs.map((doc) => doc.text), deps.logger, deps.handBack);
-      return { v: JOB_CONTRACT_VERSION, ...scored };
+      const scored = await rerankSplitting(run, payload.query, payload.docs.map((doc) => doc.text), deps.logger, deps.handBack);
+      return { ...resultEcho(payload), ...scored };
     } catch (err) {
       if (deps.handBack.aborted && token !== undefined) {
         // Shutting down: put the job back, ready at once, without spending an attempt.

@@ -4,6 +4,7 @@ import { decodeFailure } from '../../workers/failure-reason.js';
 import type { RerankQueue } from '../enqueue/producer.js';
 import { RerankBatchError } from '../errors/rerank-batch-error.js';
 import type { Logger } from '../logger.js';
+import type { RedisConnection } from '../redis/connect.js';
 import type { RunStore } from '../run/run-store.js';
 import type { FailedRecord, ScoredRecord, Spool, SpoolRecord } from './spool.js';
 
@@ -36,15 +37,16 @@ export class RunAbortedError extends RerankBatchError {
 
 type RerankJob = Job<RerankJobPayload, RerankJobResult, string>;
 
-function scoredRecord(job: RerankJob): SpoolRecord {
-  const data = job.data;
-  try {
-    const result = parseRerankJobResult(job.returnvalue, data);
-    const items = data.docs.map((doc, i): ScoredRecord['items'][number] => [doc.id, data.unscored === true ? null : (result.scores[i] as number), doc.score ?? null, doc.rank ?? null]);
-    return { t: 'ok', job: job.id as string, q: data.queryId, query: data.query, items, requests: result.requests, rateLimited: result.rateLimited, attempts: Math.max(1, job.attemptsStarted) };
-  } catch (err) {
-    return failedRecord(job, { code: 'ERR_RESULT_INVALID', errorClass: 'ResultError', message: `worker returned an invalid result: ${String(err)}` });
-  }
+/** A spool record from a finished job's result (the worker echoes the batch, texts left out). */
+function scoredRecord(jobId: string, returnvalue: string, attemptsStarted: number): ScoredRecord {
+  const result = parseRerankJobResult(JSON.parse(returnvalue));
+  const items = result.docs.map(([docId, originalScore, originalRank], i): ScoredRecord['items'][number] => [
+    docId,
+    result.unscored ? null : (result.scores[i] as number),
+    originalScore,
+    originalRank,
+  ]);
+  return { t: 'ok', job: jobId, q: result.queryId, query: result.query, items, requests: result.requests, rateLimited: result.rateLimited, attempts: Math.max(1, attemptsStarted) };
 }
 
 function failedRecord(job: RerankJob, reason: { code: string; errorClass: string; message: string }): FailedRecord {
@@ -73,22 +75,42 @@ export class Collector {
 
   constructor(
     private readonly queue: RerankQueue,
+    /** The connection the queue uses (same Redis; a cluster pipeline works since keys share a slot). */
+    private readonly redis: RedisConnection,
     private readonly store: RunStore,
     private readonly spool: Spool,
     private readonly options: CollectorOptions,
     private readonly logger: Logger,
   ) {}
 
-  /** Move what finished since the last call to the spool. Returns how many batches were new. */
+  /**
+   * Move what finished since the last call to the spool. Returns how many batches were new. Reads only
+   * each job's result (one pipelined HMGET per page), never its payload.
+   */
   async drainOnce(): Promise<number> {
     const pageSize = this.options.pageSize ?? 500;
     let added = 0;
     for (;;) {
-      const jobs = (await this.queue.getJobs(['completed'], 0, pageSize - 1, true)) as RerankJob[];
-      const present = jobs.filter((job): job is RerankJob => job !== undefined && job.id !== undefined);
-      if (present.length === 0) break;
-      const records = present.filter((job) => !this.spool.has(job.id as string, 'ok')).map(scoredRecord);
-      added += this.spool.append(records);
+      const ids = await this.queue.getRanges(['completed'], 0, pageSize - 1, true);
+      if (ids.length === 0) break;
+      const pipeline = this.redis.pipeline();
+      for (const id of ids) pipeline.hmget(this.queue.toKey(id), 'returnvalue', 'ats');
+      const replies = (await pipeline.exec()) ?? [];
+      const records: SpoolRecord[] = [];
+      for (const [i, id] of ids.entries()) {
+        if (this.spool.has(id, 'ok')) continue;
+        const [err, fields] = replies[i] ?? [];
+        if (err !== null && err !== undefined) throw err;
+        const [returnvalue, ats] = (fields ?? []) as (string | null)[];
+        if (returnvalue === null || returnvalue === undefined) continue;
+        try {
+          records.push(scoredRecord(id, returnvalue, Number(ats ?? 1)));
+        } catch (parseError) {
+          const job = (await this.queue.getJob(id)) as RerankJob | undefined;
+          if (job !== undefined) records.push(failedRecord(job, { code: 'ERR_RESULT_INVALID', errorClass: 'ResultError', message: `worker returned an invalid result: ${String(parseError)}` }));
+        }
+      }
+      added += await this.spool.append(records);
       const stats = { pairs: 0, requests: 0, rateLimited: 0 };
       for (const record of records) {
         if (record.t !== 'ok') continue;
@@ -96,15 +118,15 @@ export class Collector {
         stats.requests += record.requests;
         stats.rateLimited += record.rateLimited;
       }
-      await this.store.markCollected(this.options.runId, present.map((job) => job.id as string), stats);
-      await Promise.all(present.map((job) => job.remove()));
-      if (present.length < pageSize) break;
+      await this.store.markCollected(this.options.runId, ids, stats);
+      await Promise.all(ids.map((id) => this.queue.remove(id)));
+      if (ids.length < pageSize) break;
     }
     const failedCount = await this.queue.getFailedCount();
     if (failedCount !== this.lastFailedCount) {
       const failed = (await this.queue.getJobs(['failed'], 0, -1, true)) as RerankJob[];
       const fresh = failed.filter((job) => job?.id !== undefined && !this.spool.has(job.id));
-      added += this.spool.append(fresh.map((job) => failedRecord(job, decodeFailure(job.failedReason))));
+      added += await this.spool.append(fresh.map((job) => failedRecord(job, decodeFailure(job.failedReason))));
       this.lastFailedCount = failedCount;
     }
     return added;
@@ -117,14 +139,14 @@ export class Collector {
   }
 
   /**
-   * Failed batches in the spool that are still failed in Redis. One queued again (`retry-failed`) is
-   * pending until it finishes again, so it must not count as done: else the collector would stop at
-   * once and write the old failures.
+   * Failed batches in the spool that are failed for good: not queued again. One queued again
+   * (`retry-failed`) is pending until it finishes again, so it must not count as done, else the
+   * collector would stop at once and write the old failures. A batch whose job is gone from Redis (its
+   * result was unreadable) stays failed.
    */
   private async stillFailed(): Promise<number> {
-    let count = 0;
-    for (const id of new Set(await this.queue.getRanges(['failed'], 0, -1))) if (this.spool.has(id, 'fail')) count += 1;
-    return count;
+    const pending = new Set(await this.queue.getRanges(['waiting', 'active', 'delayed', 'prioritized', 'paused'], 0, -1));
+    return this.spool.failedJobs().filter((id) => !pending.has(id)).length;
   }
 
   /**

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, readSync, writeSync, ftruncateSync, fstatSync } from 'node:fs';
+import { closeSync, fstatSync, fsync, ftruncateSync, openSync, readSync, write } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -60,6 +60,7 @@ export class Spool {
   private readonly fd: number;
   private size: number;
   private readonly byJob = new Map<string, RecordRef>();
+  private appending: Promise<unknown> = Promise.resolve();
 
   private constructor(readonly path: string) {
     this.fd = openSync(path, 'a+');
@@ -111,8 +112,18 @@ export class Spool {
     return ref !== undefined && (type === undefined || ref.type === type);
   }
 
-  /** Append records and make them durable (fsync) before returning. Returns how many were new. */
-  append(records: SpoolRecord[]): number {
+  /**
+   * Append records and make them durable (fsync) before returning. Returns how many were new. The
+   * write and fsync run on libuv's thread pool, so in-process workers keep going meanwhile; calls are
+   * serialised so appends never interleave.
+   */
+  append(records: SpoolRecord[]): Promise<number> {
+    const next = this.appending.then(() => this.appendNow(records));
+    this.appending = next.catch(() => undefined);
+    return next;
+  }
+
+  private async appendNow(records: SpoolRecord[]): Promise<number> {
     const lines: Buffer[] = [];
     let offset = this.size;
     for (const record of records) {
@@ -124,10 +135,23 @@ export class Spool {
     if (lines.length === 0) return 0;
     const data = Buffer.concat(lines);
     let written = 0;
-    while (written < data.length) written += writeSync(this.fd, data, written, data.length - written, this.size + written);
-    fsyncSync(this.fd);
+    while (written < data.length) written += (await this.writeAt(data, written)).bytesWritten;
+    await new Promise<void>((resolve, reject) => fsync(this.fd, (err) => (err === null ? resolve() : reject(err))));
     this.size += data.length;
     return lines.length;
+  }
+
+  private writeAt(data: Buffer, from: number): Promise<{ bytesWritten: number }> {
+    return new Promise((resolve, reject) => {
+      write(this.fd, data, from, data.length - from, this.size + from, (err, bytesWritten) => (err === null ? resolve({ bytesWritten }) : reject(err)));
+    });
+  }
+
+  /** Job ids of the batches whose latest record is a failure. */
+  failedJobs(): string[] {
+    const ids: string[] = [];
+    for (const [id, ref] of this.byJob) if (ref.type === 'fail') ids.push(id);
+    return ids;
   }
 
   /** Batches in the spool by outcome. */

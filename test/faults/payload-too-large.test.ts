@@ -32,8 +32,10 @@ describe('fault: the API answers 413 to batches larger than it takes', () => {
     const log = server.stats.requestLog ?? [];
     const scored = log.filter((r) => r.status === 200);
     const refused = log.filter((r) => r.status === 413);
-    // Every batch of 10 was refused, then its halves of 5, then scored as 3 + 2 documents.
-    expect(refused.length).toBe(BATCH_COUNT * 3);
+    // The size the API takes is learnt once per worker process: a refusal costs 10 -> 5 -> 3 at most
+    // for the batches in flight while it is learnt (concurrency 8), not three requests for every batch.
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.length).toBeLessThanOrEqual(8 * 3);
     for (const r of refused) expect(r.documents.length).toBeGreaterThan(SERVER_MAX_DOCUMENTS);
     for (const r of scored) expect(r.documents.length).toBeLessThanOrEqual(SERVER_MAX_DOCUMENTS);
     // Each pair went out in exactly one scored request.

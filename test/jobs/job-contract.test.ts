@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { limiterFor } from '../../workers/worker-host.js';
 import { decodeFailure, encodeFailure } from '../../workers/failure-reason.js';
-import { JOB_CONTRACT_VERSION, parseRerankJobPayload, parseRerankJobResult, rerankJobId, type RerankJobPayload } from '../../jobs/index.js';
+import { JOB_CONTRACT_VERSION, parseRerankJobPayload, parseRerankJobResult, rerankJobId, resultEcho, type RerankJobPayload } from '../../jobs/index.js';
 
 const payload: RerankJobPayload = {
   v: JOB_CONTRACT_VERSION,
@@ -36,10 +36,17 @@ describe('the job contract', () => {
     expect(parseRerankJobPayload({ ...payload, docs: [{ id: 'a', text: '' }], unscored: true }).unscored).toBe(true);
   });
 
-  it('checks a result has one finite score per document', () => {
-    expect(parseRerankJobResult({ v: 1, scores: [0.5, 0.25], requests: 1, rateLimited: 0 }, payload).scores).toEqual([0.5, 0.25]);
-    expect(() => parseRerankJobResult({ v: 1, scores: [0.5], requests: 1, rateLimited: 0 }, payload)).toThrow(/1 scores for 2 documents/);
-    expect(() => parseRerankJobResult({ v: 1, scores: [0.5, null], requests: 1, rateLimited: 0 }, payload)).toThrow();
+  it('checks a result has one finite score per document, and echoes the batch without texts', () => {
+    const echo = resultEcho(payload);
+    expect(echo.docs).toEqual([
+      ['a', 1.5, 1],
+      ['b', null, null],
+    ]);
+    expect(JSON.stringify(echo)).not.toContain('alpha');
+    expect(parseRerankJobResult({ ...echo, scores: [0.5, 0.25], requests: 1, rateLimited: 0 }).scores).toEqual([0.5, 0.25]);
+    expect(() => parseRerankJobResult({ ...echo, scores: [0.5], requests: 1, rateLimited: 0 })).toThrow(/1 scores for 2 documents/);
+    expect(() => parseRerankJobResult({ ...echo, scores: [0.5, null], requests: 1, rateLimited: 0 })).toThrow();
+    expect(parseRerankJobResult({ ...echo, unscored: true, scores: [], requests: 0, rateLimited: 0 }).scores).toEqual([]);
   });
 
   it('carries error codes through BullMQ failure messages', () => {
