@@ -1,5 +1,6 @@
 import { InputError } from '../errors/input-error.js';
 import { ROLE_NAMES, type PairRole } from './column-map.js';
+import { PairKeySet } from './pair-key-set.js';
 import type { NormalizedPairReaderOptions, ReadPair } from './reader-options.js';
 
 /** One field of a row: the column/key name as written in the file, and its value (a string from CSV/TSV, any JSON value from JSONL). */
@@ -62,13 +63,8 @@ export class PairValidator {
   pairs = 0;
   /** Rows rejected with onBadRow 'skip'. */
   rejected = 0;
-  /**
-   * Duplicate detection: doc ids seen so far, per query id. Exact (no false "duplicates", unlike a set of
-   * hashes), and in V8 a short id string costs about what a boxed 53-bit hash would (~40 bytes per pair
-   * with the Set entry), so hashing would buy little. Memory is O(pairs), not O(file size): texts, the
-   * bulk of the bytes, are never kept. ~10M pairs need ~0.5 GB; `detectDuplicates: false` turns it off.
-   */
-  private readonly seen = new Map<string, Set<string>>();
+  /** Duplicate detection: every (query_id, doc_id) seen so far, 16 bytes a pair (see PairKeySet). */
+  private readonly seen = new PairKeySet();
   private duplicates = 0;
   private readonly duplicateExamples: { queryId: string; docId: string; line: number }[] = [];
 
@@ -95,19 +91,13 @@ export class PairValidator {
       return undefined;
     }
     if (this.options.detectDuplicates) {
-      let docs = this.seen.get(outcome.queryId);
-      if (docs === undefined) {
-        docs = new Set();
-        this.seen.set(outcome.queryId, docs);
-      }
-      if (docs.has(outcome.docId)) {
+      if (!this.seen.add(outcome.queryId, outcome.docId)) {
         this.duplicates++;
         if (this.duplicateExamples.length < DUPLICATE_EXAMPLES) {
           this.duplicateExamples.push({ queryId: outcome.queryId, docId: outcome.docId, line: outcome.line });
         }
         return undefined;
       }
-      docs.add(outcome.docId);
     }
     this.pairs++;
     return outcome;
