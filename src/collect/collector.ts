@@ -5,7 +5,7 @@ import type { RerankQueue } from '../enqueue/producer.js';
 import { RerankBatchError } from '../errors/rerank-batch-error.js';
 import type { Logger } from '../logger.js';
 import type { RedisConnection } from '../redis/connect.js';
-import type { RunStore } from '../run/run-store.js';
+import type { RunState, RunStore } from '../run/run-store.js';
 import type { FailedRecord, ScoredRecord, Spool, SpoolRecord } from './spool.js';
 
 export interface CollectorOptions {
@@ -132,8 +132,8 @@ export class Collector {
     return added;
   }
 
-  async progress(): Promise<CollectProgress> {
-    const state = await this.store.get(this.options.runId);
+  /** Progress from the spool, given the run's state (for the total). */
+  private async progress(state: RunState | undefined): Promise<CollectProgress> {
     const { scored, failed } = this.spool.counts();
     return { scored, failed: failed === 0 ? 0 : await this.stillFailed(), total: state?.totals?.batches };
   }
@@ -160,7 +160,7 @@ export class Collector {
       const state = await this.store.get(this.options.runId);
       if (state === undefined) throw new RerankBatchError('ERR_RUN_UNKNOWN', `run ${this.options.runId} has no state in Redis (cancelled?)`);
       if (state.status === 'aborted') throw new RunAbortedError(state.abortCode ?? 'ERR_RUN_ABORTED', state.abortReason ?? 'unknown reason');
-      const progress = await this.progress();
+      const progress = await this.progress(state);
       this.logProgress(progress);
       if (progress.total !== undefined && progress.scored + progress.failed >= progress.total) return progress;
       if (signal?.aborted === true) return progress;

@@ -3,6 +3,7 @@ import { normalizeClientOptions, type NormalizedClientOptions, type RerankClient
 import { formatDocument, formatQuery } from './prompt.js';
 import { parseJsonBody, parseRerankResponse } from './response.js';
 import { parseRetryAfter } from './retry-after.js';
+import { HttpPoster, type PostResponse } from './http-post.js';
 import { AuthError } from './errors/auth-error.js';
 import { PermanentApiError, type PermanentApiErrorCode } from './errors/permanent-api-error.js';
 import { RerankApiError, safeUrl } from './errors/rerank-api-error.js';
@@ -82,10 +83,12 @@ export class RerankClient {
   readonly options: NormalizedClientOptions;
   readonly #headers: Record<string, string>;
   readonly #displayUrl: string;
+  readonly #poster: HttpPoster;
 
   constructor(options: RerankClientOptions) {
     this.options = normalizeClientOptions(options);
     this.#displayUrl = safeUrl(this.options.apiUrl);
+    this.#poster = new HttpPoster(this.options.apiUrl);
     this.#headers = { 'Content-Type': 'application/json', Accept: 'application/json' };
     if (this.options.apiKey !== undefined) this.#headers.Authorization = `Bearer ${this.options.apiKey}`;
   }
@@ -171,30 +174,27 @@ export class RerankClient {
       else callerSignal.addEventListener('abort', onCallerAbort, { once: true });
     }
     const url = this.#displayUrl;
-    let status: number | undefined;
-    let text: string;
-    let response: Response;
+    let response: PostResponse;
     try {
-      response = await fetch(this.options.apiUrl, { method: 'POST', headers: this.#headers, body, signal: controller.signal });
-      status = response.status;
-      text = await response.text();
+      response = await this.#poster.post(this.#headers, body, controller.signal);
     } catch (error) {
       if (callerSignal?.aborted === true) throw callerSignal.reason;
       if (controller.signal.reason instanceof RequestTimeout) {
-        throw new RetryableApiError('ERR_API_TIMEOUT', `rerank request timed out after ${this.options.timeoutMs} ms`, { url, status });
+        throw new RetryableApiError('ERR_API_TIMEOUT', `rerank request timed out after ${this.options.timeoutMs} ms`, { url });
       }
-      throw new RetryableApiError('ERR_API_NETWORK', `rerank request failed: ${describeNetworkError(error)}`, { url, status, cause: error });
+      throw new RetryableApiError('ERR_API_NETWORK', `rerank request failed: ${describeNetworkError(error)}`, { url, cause: error });
     } finally {
       clearTimeout(timer);
       callerSignal?.removeEventListener('abort', onCallerAbort);
     }
 
-    text = this.#redact(text);
+    const { status } = response;
+    const text = this.#redact(response.body);
     if (status >= 200 && status < 300) {
       const context = { url, status, body: text };
       return parseRerankResponse(parseJsonBody(context), documentCount, context);
     }
-    throw this.#errorForStatus(status, text, response.headers.get('retry-after'));
+    throw this.#errorForStatus(status, text, response.retryAfter);
   }
 
   /** A server echoing the key back must not put it into an error. */

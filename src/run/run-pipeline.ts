@@ -52,12 +52,15 @@ export async function runPipeline(input: RunOptions, logger: Logger, env: NodeJS
         await closing;
       }
     };
-    signal?.addEventListener('abort', () => void stopWorkers(), { once: true });
+    // On shutdown the collector stops only once the workers have: its last drain then takes the
+    // requests that finished during the grace period.
+    const stopCollecting = new AbortController();
+    signal?.addEventListener('abort', () => void stopWorkers().finally(() => stopCollecting.abort()), { once: true });
 
     // Collect while producing, so finished batches leave Redis as the run goes on.
     const dropCollecting = new AbortController();
     const settings = { outDir: options.out, qrels: options.qrels, topN: options.topN, runTag: options.runTag, relLevel: options.relLevel };
-    const collecting = collectRun(handle, settings, logger, { ...(signal === undefined ? {} : { stop: signal }), drop: dropCollecting.signal });
+    const collecting = collectRun(handle, settings, logger, { stop: stopCollecting.signal, drop: dropCollecting.signal });
     // If collecting fails (e.g. the API refused the key and the run was aborted), stop reading too:
     // with no worker taking jobs, a producer waiting for room in the queue would wait forever.
     const stopProducing = new AbortController();
@@ -78,7 +81,6 @@ export async function runPipeline(input: RunOptions, logger: Logger, env: NodeJS
     }
     const report = await collecting;
     if (report === undefined) throw new Error('collector stopped without a reason');
-    if (signal?.aborted === true) await stopWorkers();
     return { ...report, runId, outDir: options.out, producer };
   } finally {
     host?.handBackInFlight();
