@@ -1,5 +1,3 @@
-import { InputError } from '../errors/input-error.js';
-
 /** The roles a column (CSV/TSV) or key (JSONL) can play in a pair. */
 export const PAIR_ROLES = ['queryId', 'query', 'docId', 'document', 'score', 'rank', 'label'] as const;
 export type PairRole = (typeof PAIR_ROLES)[number];

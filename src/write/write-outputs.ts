@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Spool } from '../collect/spool.js';
 import { Evaluator, type EvaluationResult, type Qrels } from '../evaluate/index.js';
 import { writeMetrics } from './metrics.js';
-import { LineWriter, writeFileAtomic } from './line-writer.js';
+import { LineWriter } from './line-writer.js';
 import { compareQueryIds, compareTrecOrder, formatScore, type RankedItem } from './ranking.js';
 
 export interface OutputOptions {
