@@ -6,6 +6,7 @@
  *   node dist/bench/synthetic-corpus.js --queries 2000 --per-query 100 --out file.csv [--seed 1]
  *        [--min-words 30] [--max-words 120] [--vocabulary 4000]
  */
+import { mulberry32 } from '../src/mulberry32.js';
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { stat } from 'node:fs/promises';
@@ -32,17 +33,7 @@ export interface CorpusReport {
   bytes: number;
 }
 
-/** mulberry32: small, fast, and the same sequence for the same seed. */
-export function createPrng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+
 
 const ONSETS = ['b', 'c', 'd', 'f', 'g', 'h', 'k', 'l', 'm', 'n', 'p', 'r', 's', 't', 'v', 'z', 'br', 'st', 'tr', 'pl', 'ch', 'sh'];
 const VOWELS = ['a', 'e', 'i', 'o', 'u', 'ai', 'ou', 'ea'];
@@ -69,7 +60,7 @@ function zipfIndex(size: number, random: () => number): number {
 
 /** Write the corpus; resolves when the file is closed. */
 export async function writeCorpus(options: CorpusOptions): Promise<CorpusReport> {
-  const random = createPrng(options.seed ?? 1);
+  const random = mulberry32(options.seed ?? 1);
   const minWords = options.minWords ?? 30;
   const maxWords = Math.max(minWords, options.maxWords ?? 120);
   const vocabulary = makeVocabulary(options.vocabulary ?? 4000, random);

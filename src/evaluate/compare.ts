@@ -1,7 +1,7 @@
 import { UsageError } from '../errors/usage-error.js';
 import type { EvaluationResult } from './evaluator.js';
 import { isCountMeasure } from './format.js';
-import { mulberry32 } from './random.js';
+import { mulberry32 } from '../mulberry32.js';
 import { pairedTTest } from './student-t.js';
 
 /** Options of a comparison of two evaluations. */

@@ -10,6 +10,6 @@ export { evaluateRunFile } from './evaluate-file.js';
 export { Evaluator, evaluate, type EvaluateOptions, type EvaluationResult, type QuerySource } from './evaluator.js';
 export { compare, type ComparisonOptions, type MeasureComparison } from './compare.js';
 export { pairedTTest, studentTTwoSidedP, regularizedIncompleteBeta, type PairedTTest } from './student-t.js';
-export { mulberry32 } from './random.js';
+export { mulberry32 } from '../mulberry32.js';
 export { formatFixed, formatMeasureValue, formatTrecEval, formatTrecEvalLine, isCountMeasure } from './format.js';
 export { formatComparison } from './format-comparison.js';

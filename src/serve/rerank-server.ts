@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { scoreDocuments } from './bm25-scorer.js';
+import { mulberry32 } from '../mulberry32.js';
 
 /**
  * Fault switches and timing of the local rerank server. All are mutable at run time with
@@ -126,18 +127,6 @@ const FAULT_DEFAULTS: RerankServerFaults = {
   failQueriesStatus: 422,
 };
 
-/** mulberry32: tiny, fast, good enough for fault draws; same seed, same sequence. */
-function createPrng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 type Fault = 'reset' | 'hang' | '429' | '5xx' | 'malformed' | 'missing' | undefined;
 
 interface ValidRequest {
@@ -217,7 +206,7 @@ export async function startRerankServer(options: RerankServerOptions = {}): Prom
   const maxBodyBytes = options.maxBodyBytes ?? SERVER_DEFAULTS.maxBodyBytes;
   const maxDocuments = options.maxDocuments ?? SERVER_DEFAULTS.maxDocuments;
   const recordRequests = options.recordRequests === true;
-  const random = createPrng(options.seed ?? SERVER_DEFAULTS.seed);
+  const random = mulberry32(options.seed ?? SERVER_DEFAULTS.seed);
   if (!(maxBodyBytes > 0)) throw new RangeError(`rerank server: maxBodyBytes must be > 0, got ${maxBodyBytes}`);
   if (!(Number.isInteger(maxDocuments) && maxDocuments > 0)) throw new RangeError(`rerank server: maxDocuments must be a positive integer, got ${maxDocuments}`);
 
