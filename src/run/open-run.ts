@@ -3,6 +3,7 @@ import { runQueueName } from '../../jobs/names.js';
 import type { RerankQueue } from '../enqueue/producer.js';
 import { InputError } from '../errors/input-error.js';
 import { RerankBatchError } from '../errors/rerank-batch-error.js';
+import { UsageError } from '../errors/usage-error.js';
 import type { Logger } from '../logger.js';
 import { resolveRedis, type RedisConnection, type ResolvedRedis } from '../redis/connect.js';
 import { warnOnEvictionPolicy } from '../redis/eviction-policy.js';
@@ -81,7 +82,7 @@ export async function openSubmittedRun(
     steps.push(() => redis.close());
     let apiUrl = options.apiUrl;
     if (apiUrl === undefined) {
-      if (!mode.allowBuiltinServer) throw new RerankBatchError('ERR_USAGE', 'submit needs a rerank API the workers can reach: --api-url or RERANK_API_URL');
+      if (!mode.allowBuiltinServer) throw new UsageError('submit needs a rerank API the workers can reach: --api-url or RERANK_API_URL');
       const server = await startRerankServer();
       steps.push(() => server.close());
       apiUrl = server.url;
