@@ -5,7 +5,7 @@ import { DEFAULT_CONCURRENCY } from '../../workers/worker-options.js';
 import { collectRun, type OutputSettings } from '../collect/collect-run.js';
 import { formatRunStatus, runStatus } from '../collect/run-status.js';
 import { submitInput } from '../enqueue/submit-input.js';
-import { createLogger } from '../logger.js';
+import { commandLogger } from '../logger.js';
 import { openExistingRun, openSubmittedRun } from '../run/open-run.js';
 import { normalizeRunOptions } from '../run/run-options.js';
 import type { RunState } from '../run/run-store.js';
@@ -55,7 +55,7 @@ function outputSettings(flags: CollectFlags, state: RunState): OutputSettings {
 
 /** Collect a run into --out, with workers in this process unless --no-workers (collect, retry-failed). */
 async function collectCommand(flags: CollectFlags, retryFailed: boolean): Promise<number> {
-  const logger = createLogger(flags.logLevel === undefined ? {} : { level: flags.logLevel });
+  const logger = commandLogger(flags);
   const handle = await openExistingRun(flags.runId, flags.redis, flags.prefix, logger);
   let host: WorkerHost | undefined;
   try {
@@ -85,7 +85,7 @@ export function registerRunAdminCommands(program: Command, setExitCode: (code: n
   addInputAndApiFlags(submit)
     .option('--rejects <file>', 'where rows skipped with --on-bad-row skip are listed', 'rejects.jsonl')
     .action(async (flags: RunFlags & { rejects: string }) => {
-      const logger = createLogger(flags.logLevel === undefined ? {} : { level: flags.logLevel });
+      const logger = commandLogger(flags);
       const options = normalizeRunOptions(runOptionsFromFlags(flags));
       const handle = await openSubmittedRun(options, logger, process.env, { allowBuiltinServer: false });
       try {
@@ -113,7 +113,7 @@ export function registerRunAdminCommands(program: Command, setExitCode: (code: n
   addExistingRunFlags(program.command('status').description('progress of a run: batches done/total, pairs/s, ETA, retries, 429s, failures'))
     .option('--json', 'print JSON')
     .action(async (flags: ExistingRunFlags & { json?: boolean }) => {
-      const logger = createLogger(flags.logLevel === undefined ? {} : { level: flags.logLevel });
+      const logger = commandLogger(flags);
       const handle = await openExistingRun(flags.runId, flags.redis, flags.prefix, logger);
       try {
         const report = await runStatus(handle);
@@ -126,7 +126,7 @@ export function registerRunAdminCommands(program: Command, setExitCode: (code: n
 
   addExistingRunFlags(program.command('cancel').description('remove a run: its pending jobs and all its Redis state (outputs on disk stay)')).action(
     async (flags: ExistingRunFlags) => {
-      const logger = createLogger(flags.logLevel === undefined ? {} : { level: flags.logLevel });
+      const logger = commandLogger(flags);
       const handle = await openExistingRun(flags.runId, flags.redis, flags.prefix, logger);
       try {
         await handle.store.delete(flags.runId);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createLogger } from '../logger.js';
+import { commandLogger } from '../logger.js';
 import { runPipeline } from '../run/run-pipeline.js';
 import { intArg } from './parse-option.js';
 import { addInputAndApiFlags, addOutputFlags, runOptionsFromFlags, type RunFlags } from './run-flags.js';
@@ -19,7 +19,7 @@ export function registerRunCommand(program: Command, setExitCode: (code: number)
     .option('--stalled-interval-ms <n>', 'how often to look for jobs of killed workers (default: 15000)', intArg)
     .option('--shutdown-grace-ms <n>', 'on SIGINT/SIGTERM, how long in-flight requests may finish (default: 10000)', intArg)
     .action(async (flags: RunFlags) => {
-      const logger = createLogger(flags.logLevel === undefined ? {} : { level: flags.logLevel });
+      const logger = commandLogger(flags);
       const report = await runPipeline(runOptionsFromFlags(flags), logger, process.env, shutdownSignal(logger));
       setExitCode(report.exitCode);
     });

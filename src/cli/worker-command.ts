@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { DEFAULT_PREFIX } from '../../jobs/names.js';
 import { WorkerHost } from '../../workers/worker-host.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_LOCK_DURATION_MS, DEFAULT_STALLED_INTERVAL_MS } from '../../workers/worker-options.js';
-import { createLogger } from '../logger.js';
+import { commandLogger } from '../logger.js';
 import { resolveRedis } from '../redis/connect.js';
 import { warnOnEvictionPolicy } from '../redis/eviction-policy.js';
 import { intArg } from './parse-option.js';
@@ -32,7 +32,7 @@ export function registerWorkerCommand(program: Command, setExitCode: (code: numb
     .option('--shutdown-grace-ms <n>', 'on SIGINT/SIGTERM, how long in-flight requests may finish before their jobs are handed back', intArg, 10_000)
     .option('--log-level <level>', 'pino log level (default: LOG_LEVEL or info)')
     .action(async (flags: WorkerFlags) => {
-      const logger = createLogger(flags.logLevel === undefined ? {} : { level: flags.logLevel });
+      const logger = commandLogger(flags);
       // A worker joins an existing Redis: it never starts a private one nobody else could reach.
       const redis = await resolveRedis(flags.redis, logger, { allowPrivate: false });
       const probe = redis.connect();

@@ -38,6 +38,7 @@ export async function submitInput(
   logger: Logger,
   signal?: AbortSignal,
 ): Promise<SubmitReport> {
+  const sourceFile = options.input ?? options.runFile ?? '';
   let rejected = 0;
   let truncated = 0;
   let duplicates = 0;
@@ -55,7 +56,7 @@ export async function submitInput(
   const onEmptyText = (pair: ReadPair): void => {
     emptyText += 1;
     const field = pair.query.trim() === '' ? 'query' : 'document';
-    listReject({ file: options.input ?? options.runFile ?? '', line: pair.line, field, code: 'ERR_INPUT_EMPTY_TEXT', reason: `empty ${field} text (query ${pair.queryId}, doc ${pair.docId})`, action: 'scored-lowest' });
+    listReject({ file: sourceFile, line: pair.line, field, code: 'ERR_INPUT_EMPTY_TEXT', reason: `empty ${field} text (query ${pair.queryId}, doc ${pair.docId})`, action: 'scored-lowest' });
   };
   reader.onNotice = (notice) => {
     if (notice.kind === 'document-truncated') truncated += 1;
@@ -73,7 +74,7 @@ export async function submitInput(
       handle.store,
       {
         runId: handle.runId,
-        file: options.input ?? options.runFile ?? '',
+        file: sourceFile,
         maxDocsPerRequest: options.maxDocsPerRequest,
         maxRequestBytes: options.maxRequestBytes,
         maxBufferedBytes: options.maxBufferedBytes,

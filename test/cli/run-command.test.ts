@@ -1,14 +1,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterAll } from '../helpers/cleanups.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/paths.js';
 import { deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterAll(async () => {
-  for (const step of cleanups) await step();
-});
+const cleanups = cleanupAfterAll();
 
 describe('rerank-batch run (the CLI a user runs)', () => {
   it('runs the README main command on the bundled example and writes every output', async () => {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openConnection, redactRedisUrl } from '../../src/redis/connect.js';
 import { runPipeline } from '../../src/run/run-pipeline.js';
 import { startRerankServer, type RunningRerankServer } from '../../src/serve/rerank-server.js';
-import { startCli, stopChild } from '../helpers/cli.js';
+import { startCli, stopChild, workerCompletedCount } from '../helpers/cli.js';
 import { captureLogs } from '../helpers/log-capture.js';
 import { repoRoot, tempDir } from '../helpers/paths.js';
 import { startRedisCluster, type RedisClusterProcess } from '../helpers/redis-cluster.js';
@@ -151,10 +151,7 @@ describe('on a 3-master Redis Cluster', () => {
       const report = await runPipeline({ input, qrels, out: join(out.dir, 'cluster-remote'), redisUrl: cluster.url, prefix, apiUrl: server.url, workers: false }, logger, env);
       expect(report.exitCode).toBe(0);
       for (const w of workers) await stopChild(w.child);
-      const completed = workers.map((w) => {
-        const line = w.output().split('\n').find((l) => l.includes('"worker stopped"'));
-        return line === undefined ? 0 : (JSON.parse(line) as { completed: number }).completed;
-      });
+      const completed = workers.map((w) => workerCompletedCount(w.output()));
       expect(completed.every((n) => n > 0), `${JSON.stringify(completed)}\n${workers.map((w) => w.output()).join('\n')}`).toBe(true);
       expect(completed.reduce((a, b) => a + b, 0)).toBe(report.producer.batches);
       expect(await expectCranfieldRanking(join(out.dir, 'cluster-remote', 'ranked.trec'))).toBe(single);

@@ -1,15 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterAll } from '../helpers/cleanups.js';
 import { startRerankServer } from '../../src/serve/rerank-server.js';
 import { runCli, startCli, stopChild, workerCompletedCount } from '../helpers/cli.js';
 import { repoRoot, tempDir } from '../helpers/paths.js';
 import { deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterAll(async () => {
-  for (const step of cleanups.reverse()) await step();
-});
+const cleanups = cleanupAfterAll();
 
 describe('distributed commands: submit, 3 workers, a separate collect, status', () => {
   it('give the same outputs as one `run`', async () => {

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterAll } from '../helpers/cleanups.js';
 import { runPipeline } from '../../src/run/run-pipeline.js';
 import { startRerankServer } from '../../src/serve/rerank-server.js';
 import { startCli, stopChild, workerCompletedCount } from '../helpers/cli.js';
@@ -8,10 +9,7 @@ import { captureLogs } from '../helpers/log-capture.js';
 import { repoRoot, tempDir } from '../helpers/paths.js';
 import { deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterAll(async () => {
-  for (const step of cleanups.reverse()) await step();
-});
+const cleanups = cleanupAfterAll();
 
 describe('worker processes started separately (as on other machines)', () => {
   it('take the jobs of a run started with --no-workers, and give the same ranking as in-process workers', async () => {

@@ -1,16 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterAll } from '../helpers/cleanups.js';
 import { runPipeline } from '../../src/run/run-pipeline.js';
 import { captureLogs } from '../helpers/log-capture.js';
 import { hasSharedData, parseTrecEvalAll, sharedData, tempDir } from '../helpers/paths.js';
 import { deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
 
 const cranfield = join(sharedData, 'cranfield');
-const cleanups: (() => Promise<void>)[] = [];
-afterAll(async () => {
-  for (const step of cleanups) await step();
-});
+const cleanups = cleanupAfterAll();
 
 /** trec_eval prints counts as integers and everything else with 4 decimals. */
 function asTrecEval(measure: string, value: number): string {

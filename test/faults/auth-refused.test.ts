@@ -1,14 +1,12 @@
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterAll } from '../helpers/cleanups.js';
 import { startRerankServer } from '../../src/serve/rerank-server.js';
 import { runCli } from '../helpers/cli.js';
 import { API_KEY, deletePrefix, expectNoSecret, redisUrl, runArgs, uniquePrefix } from '../helpers/faults.js';
 import { tempDir } from '../helpers/paths.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterAll(async () => {
-  for (const step of cleanups.reverse()) await step().catch(() => undefined);
-});
+const cleanups = cleanupAfterAll();
 
 const CONCURRENCY = 4;
 

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterAll } from '../helpers/cleanups.js';
 import { runPipeline } from '../../src/run/run-pipeline.js';
 import { startRerankServer } from '../../src/serve/rerank-server.js';
 import {
@@ -9,10 +10,7 @@ import {
 import { captureLogs } from '../helpers/log-capture.js';
 import { tempDir } from '../helpers/paths.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterAll(async () => {
-  for (const step of cleanups.reverse()) await step().catch(() => undefined);
-});
+const cleanups = cleanupAfterAll();
 
 describe('fault: a flaky API (5xx, 429, hangs, resets, malformed and incomplete answers)', () => {
   it('completes with exit code 0 and outputs identical to a fault-free run', async () => {

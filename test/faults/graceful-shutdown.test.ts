@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterAll } from '../helpers/cleanups.js';
 import { startRerankServer } from '../../src/serve/rerank-server.js';
 import { runCli, startCli, stopChild } from '../helpers/cli.js';
 import {
@@ -10,10 +11,7 @@ import {
 import { dumpPrefix } from '../helpers/redis.js';
 import { tempDir } from '../helpers/paths.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterAll(async () => {
-  for (const step of cleanups.reverse()) await step().catch(() => undefined);
-});
+const cleanups = cleanupAfterAll();
 
 const CONCURRENCY = 4;
 const GRACE_MS = 5_000;

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterAll } from '../helpers/cleanups.js';
 import { startRedisServer } from '../../src/redis/redis-server-process.js';
 import { startRerankServer } from '../../src/serve/rerank-server.js';
 import { startCli, stopChild } from '../helpers/cli.js';
@@ -9,10 +10,7 @@ import {
 } from '../helpers/faults.js';
 import { tempDir } from '../helpers/paths.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterAll(async () => {
-  for (const step of cleanups.reverse()) await step().catch(() => undefined);
-});
+const cleanups = cleanupAfterAll();
 
 const CONCURRENCY = 4;
 

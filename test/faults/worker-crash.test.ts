@@ -1,17 +1,15 @@
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterAll } from '../helpers/cleanups.js';
 import { startRerankServer } from '../../src/serve/rerank-server.js';
-import { startCli, stopChild } from '../helpers/cli.js';
+import { startCli, stopChild, workerCompletedCount } from '../helpers/cli.js';
 import {
   API_KEY, BATCH_COUNT, deletePrefix, expectEveryPairOnce, expectNoSecret, expectSameOutputs, inputKeys, redisUrl, referenceRun, requestFigures,
   runArgs, spoolRecords, uniquePrefix, waitFor,
 } from '../helpers/faults.js';
 import { tempDir } from '../helpers/paths.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterAll(async () => {
-  for (const step of cleanups.reverse()) await step().catch(() => undefined);
-});
+const cleanups = cleanupAfterAll();
 
 const PER_WORKER = 2;
 
@@ -59,10 +57,7 @@ describe('fault: one of three worker processes is SIGKILLed mid-run', () => {
 
     // The survivors did the rest: each says how many batches it scored when it stops.
     for (const w of workers.slice(1)) await stopChild(w.child);
-    const completed = workers.slice(1).map((w) => {
-      const line = w.output().split('\n').find((l) => l.includes('"worker stopped"'));
-      return line === undefined ? 0 : (JSON.parse(line) as { completed: number }).completed;
-    });
+    const completed = workers.slice(1).map((w) => workerCompletedCount(w.output()));
     expect(completed.every((n) => n > 0), JSON.stringify(completed)).toBe(true);
     console.info(`[worker-crash] batches=${BATCH_COUNT} spooled-at-kill=${collectedAtKill} requests=${figures.total} repeated=${figures.repeated} survivors-completed=${JSON.stringify(completed)}`);
 
