@@ -251,6 +251,25 @@ export async function redisInfo(url: string, section: string): Promise<Map<strin
   }
 }
 
+/** CPU seconds (user + system) a live process has used so far, from /proc/PID/stat; undefined when it is gone. */
+export async function cpuSecondsOf(pid: number): Promise<number | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at state: utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Linux reports them in clock ticks of 1/100 s (USER_HZ) on every architecture Node runs on.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds a Redis server has used so far (INFO cpu: used_cpu_user + used_cpu_sys). */
+export async function redisCpuSeconds(url: string): Promise<number> {
+  const info = await redisInfo(url, 'cpu');
+  return Number(info.get('used_cpu_user') ?? Number.NaN) + Number(info.get('used_cpu_sys') ?? Number.NaN);
+}
+
 export interface MachineFacts {
   cpuModel: string;
   cores: number;

@@ -4,13 +4,13 @@ import type { RerankJobPayload } from './rerank-job.js';
 /**
  * Deterministic job id from run id, query and the batch's content (ids, texts and first-stage data):
  * submitting the same input twice yields the same ids, and BullMQ adds nothing for an id it holds.
- * Fields are length-prefixed so that no two different batches serialise alike.
+ * Fields are length-prefixed so that no two different batches serialise alike. The batch is hashed as
+ * one string: one hash update per field cost twice as much (~8 calls a document).
  */
 export function rerankJobId(payload: RerankJobPayload): string {
-  const hash = createHash('sha256');
+  let key = '';
   const put = (value: string): void => {
-    hash.update(`${Buffer.byteLength(value)}:`);
-    hash.update(value);
+    key += `${value.length}:${value}`;
   };
   put(payload.runId);
   put(payload.queryId);
@@ -23,5 +23,5 @@ export function rerankJobId(payload: RerankJobPayload): string {
     put(doc.rank === undefined ? '' : String(doc.rank));
   }
   // BullMQ ids must not be integers nor contain ':'; hex with a prefix is neither.
-  return `b-${hash.digest('hex').slice(0, 40)}`;
+  return `b-${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
 }

@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.js';
-import { openPairs, openRunPairs } from '../read/index.js';
+import { readAhead, type PairSource } from '../read/read-ahead.js';
 import type { PairReject, ReadPair } from '../read/reader-options.js';
 import { redactRedisUrl } from '../redis/connect.js';
 import type { SubmittedRunHandle } from '../run/open-run.js';
@@ -48,25 +48,28 @@ export async function submitInput(
     void rejects.write(`${JSON.stringify(reject)}\n`);
   };
   const reader = readerOptionsOf(options);
-  reader.onReject = (reject) => {
-    rejected += 1;
-    listReject({ ...reject, action: 'skipped' });
-  };
   let emptyText = 0;
   const onEmptyText = (pair: ReadPair): void => {
     emptyText += 1;
     const field = pair.query.trim() === '' ? 'query' : 'document';
     listReject({ file: sourceFile, line: pair.line, field, code: 'ERR_INPUT_EMPTY_TEXT', reason: `empty ${field} text (query ${pair.queryId}, doc ${pair.docId})`, action: 'scored-lowest' });
   };
-  reader.onNotice = (notice) => {
-    if (notice.kind === 'document-truncated') truncated += 1;
-    else duplicates += notice.count;
-    logger.warn({ notice: notice.kind }, notice.message);
-  };
-  const pairs =
+  const source: PairSource =
     options.runFile !== undefined && options.docs !== undefined && options.queries !== undefined
-      ? openRunPairs({ ...reader, runFile: options.runFile, docsFile: options.docs, queriesFile: options.queries, ...(options.depth === undefined ? {} : { depth: options.depth }) })
-      : openPairs(options.input ?? '', reader);
+      ? { kind: 'run', options: { ...reader, runFile: options.runFile, docsFile: options.docs, queriesFile: options.queries, ...(options.depth === undefined ? {} : { depth: options.depth }) } }
+      : { kind: 'pairs', file: options.input ?? '', options: reader };
+  // Parsing runs in a thread of its own, beside the planning, enqueueing and collecting of this one.
+  const pairs = readAhead(source, {
+    onReject: (reject) => {
+      rejected += 1;
+      listReject({ ...reject, action: 'skipped' });
+    },
+    onNotice: (notice) => {
+      if (notice.kind === 'document-truncated') truncated += 1;
+      else duplicates += notice.count;
+      logger.warn({ notice: notice.kind }, notice.message);
+    },
+  });
   try {
     const report = await produce(
       until(pairs, signal, onEmptyText),

@@ -9,6 +9,8 @@ export class InputError extends RerankBatchError {
   readonly file: string;
   readonly line: number | undefined;
   readonly field: string | undefined;
+  /** The message without its position prefix. */
+  readonly reason: string;
 
   constructor(code: string, reason: string, where: Partial<SourcePosition> & { file: string }, options?: { cause?: unknown }) {
     const at = where.line === undefined ? where.file : `${where.file}:${where.line}`;
@@ -17,5 +19,6 @@ export class InputError extends RerankBatchError {
     this.file = where.file;
     this.line = where.line;
     this.field = where.field;
+    this.reason = reason;
   }
 }
