@@ -78,6 +78,9 @@ export async function collectRun(
       exitCode,
     });
     if (complete) await handle.store.complete(handle.runId);
+    if (summary.repeatsDropped !== undefined) {
+      logger.warn({ runId: handle.runId, repeatsDropped: summary.repeatsDropped }, 'candidates scored twice (repeated far apart in the input) were written once, with their best score');
+    }
     logger.info({ runId: handle.runId, out: settings.outDir, complete, queries: summary.queries, scoredPairs: summary.scoredPairs, failedPairs: summary.failedPairs }, complete ? 'run finished' : 'run interrupted: partial outputs written; run the same command again to resume');
     return { exitCode, summary, complete };
   } finally {

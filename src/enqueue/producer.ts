@@ -85,7 +85,12 @@ export async function produce(
 
   for await (const pair of pairs) {
     pending.push(...planner.add(pair));
-    if (pending.length >= bulkSize) await flush();
+    if (pending.length >= bulkSize) {
+      await flush();
+      // Wait for room for the next bulk now, holding nothing, rather than with its batches in hand:
+      // batches that wait get promoted to V8's old generation, whose garbage is what grows the heap.
+      await waitForRoom(bulkSize);
+    }
   }
   // After a shutdown the open batches are partial: queueing them would make batches a resumed run
   // plans differently (and pays for twice). Every batch closed so far is the same on resume.

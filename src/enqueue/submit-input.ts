@@ -66,7 +66,7 @@ export async function submitInput(
     },
     onNotice: (notice) => {
       if (notice.kind === 'document-truncated') truncated += 1;
-      else duplicates += notice.count;
+      else if (notice.kind === 'duplicate-pairs') duplicates += notice.count;
       logger.warn({ notice: notice.kind }, notice.message);
     },
   });

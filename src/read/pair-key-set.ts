@@ -1,9 +1,9 @@
 /**
- * The set of (query_id, doc_id) pairs seen so far, for duplicate detection, in 16 bytes a pair: each
- * pair is kept as a 63-bit hash (two 32-bit words) in an open-addressing table at most half full. A Set
- * of id strings costs ~90 bytes a pair in V8, which at millions of pairs was most of the run process's
- * memory. The price: a false "duplicate" with probability ~n^2 / 2^64 (1 in 10^7 for 2M pairs, 1 in
- * 10^5 for 20M), and even then the dropped pair is reported, with its line, in the duplicates notice.
+ * A set of (query_id, doc_id) pairs, for duplicate detection, in 16 bytes a pair: each
+ * pair is kept as a 63-bit hash (two 32-bit words) in an open-addressing table at most half full, off
+ * V8's heap. A Set of id strings costs ~90 bytes an entry in V8. The price: a false "seen" with
+ * probability ~n^2 / 2^64 (1 in 10^7 for 2M entries, 1 in 10^5 for 20M); a pair dropped for it is still
+ * reported, with its line, in the duplicates notice.
  */
 export class PairKeySet {
   /** Slot i is words 2i (high, low bit forced to 1 so an empty slot is all zeros) and 2i + 1. */
@@ -17,6 +17,17 @@ export class PairKeySet {
     const added = insert(this.table, high, low);
     if (added) this.count += 1;
     return added;
+  }
+
+  has(queryId: string, docId: string): boolean {
+    const [high, low] = pairHash(queryId, docId);
+    const table = this.table;
+    const mask = table.length / 2 - 1;
+    for (let slot = low & mask; ; slot = (slot + 1) & mask) {
+      const current = table[slot * 2] as number;
+      if (current === 0) return false;
+      if (current === high && table[slot * 2 + 1] === low) return true;
+    }
   }
 
   get size(): number {

@@ -1,6 +1,6 @@
 import { InputError } from '../errors/input-error.js';
 import { ROLE_NAMES, type PairRole } from './column-map.js';
-import { PairKeySet } from './pair-key-set.js';
+import { DuplicateFilter } from './duplicate-filter.js';
 import type { NormalizedPairReaderOptions, ReadPair } from './reader-options.js';
 
 /** One field of a row: the column/key name as written in the file, and its value (a string from CSV/TSV, any JSON value from JSONL). */
@@ -63,8 +63,8 @@ export class PairValidator {
   pairs = 0;
   /** Rows rejected with onBadRow 'skip'. */
   rejected = 0;
-  /** Duplicate detection: every (query_id, doc_id) seen so far, 16 bytes a pair (see PairKeySet). */
-  private readonly seen = new PairKeySet();
+  /** Duplicate detection in memory that does not grow with the input (see DuplicateFilter). */
+  private readonly seen = new DuplicateFilter(DUPLICATE_EXAMPLES);
   private duplicates = 0;
   private readonly duplicateExamples: { queryId: string; docId: string; line: number }[] = [];
 
@@ -91,7 +91,7 @@ export class PairValidator {
       return undefined;
     }
     if (this.options.detectDuplicates) {
-      if (!this.seen.add(outcome.queryId, outcome.docId)) {
+      if (!this.seen.add(outcome.queryId, outcome.docId, outcome.line)) {
         this.duplicates++;
         if (this.duplicateExamples.length < DUPLICATE_EXAMPLES) {
           this.duplicateExamples.push({ queryId: outcome.queryId, docId: outcome.docId, line: outcome.line });
@@ -103,8 +103,21 @@ export class PairValidator {
     return outcome;
   }
 
-  /** Reports dropped duplicates (if any) through onNotice. */
+  /** Reports dropped duplicates, and queries whose repeats could not all be checked, through onNotice. */
   finish(): void {
+    const { forgottenCount, forgotten } = this.seen;
+    if (forgottenCount > 0) {
+      const examples = forgotten.map((r) => `query ${r.queryId} (again at line ${r.line})`).join(', ');
+      this.options.onNotice({
+        kind: 'regrouped-queries',
+        file: this.file,
+        count: forgottenCount,
+        examples: [...forgotten],
+        message:
+          `${this.file}: ${forgottenCount} quer${forgottenCount === 1 ? 'y' : 'ies'} resumed far from ${forgottenCount === 1 ? 'its' : 'their'} first candidates: ${examples}${forgottenCount > forgotten.length ? ', ...' : ''}. ` +
+          "A pair repeated between such a query's first block of lines and a later one is not detected while reading (that would take memory growing with the input): it is scored twice and written once. Sort the input by query_id to avoid this.",
+      });
+    }
     if (this.duplicates === 0) return;
     const examples = this.duplicateExamples.map((d) => `query ${d.queryId} doc ${d.docId} (line ${d.line})`).join(', ');
     this.options.onNotice({

@@ -8,8 +8,8 @@ import type { ReadPair } from './reader-options.js';
 import { openSource, READ_AHEAD_CHUNKS, serializeError, type PairSource, type ReadAheadCredit, type ReadAheadMessage } from './read-ahead.js';
 
 /** A chunk is sent at this many pairs or this many UTF-16 units of text, whichever comes first. */
-const CHUNK_PAIRS = 512;
-const CHUNK_CHARS = 1 << 20;
+const CHUNK_PAIRS = 256;
+const CHUNK_CHARS = 1 << 18;
 
 const port = parentPort;
 if (port === null) throw new Error('read-ahead-thread runs as a worker thread only');

@@ -40,7 +40,7 @@ export interface SerializedError {
 }
 
 /** Messages (mostly chunks of pairs) the thread may have sent and the main thread not yet taken: bounds the memory between the two. */
-export const READ_AHEAD_CHUNKS = 4;
+export const READ_AHEAD_CHUNKS = 2;
 const CREDIT: ReadAheadCredit = { type: 'credit' };
 
 export function serializeError(error: unknown): SerializedError {

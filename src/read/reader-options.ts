@@ -50,6 +50,15 @@ export type ReaderNotice =
       /** The first few dropped repeats. */
       examples: { queryId: string; docId: string; line: number }[];
       message: string;
+    }
+  | {
+      kind: 'regrouped-queries';
+      file: string;
+      /** Queries whose candidates resumed after their first block of lines had been forgotten (see DuplicateFilter). */
+      count: number;
+      /** The first few: the query and the line where it resumed. */
+      examples: { queryId: string; line: number }[];
+      message: string;
     };
 
 export interface PairReaderOptions {
@@ -85,8 +94,9 @@ export interface PairReaderOptions {
   onNotice?: (notice: ReaderNotice) => void;
   /**
    * Drop repeated (query_id, doc_id) pairs, keeping the first, and report them in one 'duplicate-pairs'
-   * notice at the end. Costs memory O(number of pairs) for the ids (about 40 bytes a pair); turn it off
-   * for corpora of tens of millions of pairs known to be unique. Default true.
+   * notice at the end. Memory does not grow with the input when each query's candidates are on
+   * consecutive lines; see DuplicateFilter (and the 'regrouped-queries' notice) for inputs where they
+   * are not. Default true.
    */
   detectDuplicates?: boolean;
 }

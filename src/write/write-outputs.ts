@@ -32,6 +32,11 @@ export interface OutputSummary {
   jobRetries: number;
   /** 429 answers seen. */
   rateLimited: number;
+  /**
+   * Candidates written once though scored twice: a (query_id, doc_id) repeated across far-apart blocks of
+   * lines, which the reader cannot see in bounded memory (its 'regrouped-queries' notice). Absent when none.
+   */
+  repeatsDropped?: number;
   metrics?: { reranked: EvaluationResult; baseline: EvaluationResult | undefined };
 }
 
@@ -56,6 +61,25 @@ function baselineOf(items: Omit<RankedItem, 'score'>[]): { docId: string; score:
 }
 
 /**
+ * One candidate per doc id: the best score wins (ties: the first), so the choice does not depend on the
+ * order batches were collected in. Returns the candidates kept and how many were dropped.
+ */
+function oncePerDoc<T extends { docId: string }>(items: T[], better: (a: T, b: T) => boolean): { kept: T[]; dropped: number } {
+  const at = new Map<string, number>();
+  const kept: T[] = [];
+  for (const item of items) {
+    const index = at.get(item.docId);
+    if (index === undefined) {
+      at.set(item.docId, kept.length);
+      kept.push(item);
+    } else if (better(item, kept[index] as T)) {
+      kept[index] = item;
+    }
+  }
+  return { kept, dropped: items.length - kept.length };
+}
+
+/**
  * Write ranked.trec, ranked.jsonl, failures.jsonl and (with qrels) metrics.json from the spool, one
  * query at a time: memory holds one query's candidates, never the whole run.
  */
@@ -73,9 +97,9 @@ export async function writeOutputs(spool: Spool, options: OutputOptions): Promis
     const queryIds = [...groups.keys()].sort(compareQueryIds);
     for (const queryId of queryIds) {
       let query = '';
-      const scored: RankedItem[] = [];
-      const unscored: Omit<RankedItem, 'score'>[] = [];
-      const all: Omit<RankedItem, 'score'>[] = [];
+      let scored: RankedItem[] = [];
+      let unscored: Omit<RankedItem, 'score'>[] = [];
+      let all: Omit<RankedItem, 'score'>[] = [];
       for (const ref of groups.get(queryId) ?? []) {
         const record = spool.read(ref);
         query = record.query;
@@ -101,6 +125,16 @@ export async function writeOutputs(spool: Spool, options: OutputOptions): Promis
         }
       }
       summary.queries += 1;
+      const once = oncePerDoc(scored, (a, b) => a.score > b.score);
+      const scoredIds = new Set(once.kept.map((item) => item.docId));
+      const unscoredOnce = oncePerDoc(unscored.filter((item) => !scoredIds.has(item.docId)), () => false);
+      const repeats = once.dropped + (unscored.length - unscoredOnce.kept.length);
+      if (repeats > 0) {
+        summary.repeatsDropped = (summary.repeatsDropped ?? 0) + repeats;
+        scored = once.kept;
+        unscored = unscoredOnce.kept;
+        all = oncePerDoc(all, () => false).kept;
+      }
       summary.scoredPairs += scored.length;
       summary.unscoredPairs += unscored.length;
       if (unscored.length > 0) {
