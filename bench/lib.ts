@@ -41,6 +41,10 @@ export interface BenchContext {
   quick: boolean;
   /** Pairs of the large memory run (default 2,000,000; --large-pairs N). */
   largePairs: number;
+  /** Added to the seed of every synthetic corpus (--seed N; default 0): another corpus of the same shape. */
+  seed: number;
+  /** A pairs file of the user's (--input FILE), for the overhead benchmark instead of a synthetic corpus. */
+  input: string | undefined;
   logger: Logger;
 }
 

@@ -79,8 +79,8 @@ export async function memory(ctx: BenchContext): Promise<BenchResult> {
   const large = ctx.largePairs;
   const small = Math.max(PER_QUERY, Math.round(large / 10));
   return withTempDir('memory', async (dir) => {
-    const smallFigures = await measure(dir, small, 51);
-    const largeFigures = await measure(dir, large, 52);
+    const smallFigures = await measure(dir, small, 51 + ctx.seed);
+    const largeFigures = await measure(dir, large, 52 + ctx.seed);
     const growth = largeFigures.runPeakRss / smallFigures.runPeakRss;
     const workerGrowth = Math.max(...largeFigures.workerPeakRss) / Math.max(...smallFigures.workerPeakRss);
     const redisGrowth = largeFigures.redisUsedMemoryPeak / smallFigures.redisUsedMemoryPeak;

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startRedisServer } from '../src/redis/redis-server-process.js';
 import { runDirect } from './direct-baseline.js';
@@ -54,16 +55,21 @@ export async function overhead(ctx: BenchContext): Promise<BenchResult> {
   // off by 10% (another process, the page cache), which is the size of the effect measured.
   const reps = ctx.quick ? 1 : 3;
   return withTempDir('overhead', async (dir) => {
-    const input = join(dir, 'pairs.csv');
+    // A file of the user's (--input), or a synthetic corpus.
+    let input = ctx.input;
     const genStart = performance.now();
-    const corpus = await writeCorpus({ out: input, queries, perQuery, seed: 11 });
+    if (input === undefined) {
+      input = join(dir, 'pairs.csv');
+      await writeCorpus({ out: input, queries, perQuery, seed: 11 + ctx.seed });
+    }
     const genMs = performance.now() - genStart;
+    const corpusBytes = (await stat(input)).size;
     const redis = await startRedisServer();
     const server = await startServerChild({ latencyMs: 0 });
     try {
       // Warm both sides (JIT, the server, the page cache) with a small corpus, measured nowhere.
       const warm = join(dir, 'warm.csv');
-      await writeCorpus({ out: warm, queries: 20, perQuery, seed: 12 });
+      await writeCorpus({ out: warm, queries: 20, perQuery, seed: 12 + ctx.seed });
       await runDirect({ input: warm, trecFile: join(dir, 'warm.trec'), apiUrl: server.url, concurrency });
       await timedPipeline({ input: warm, out: join(dir, 'warm-out'), redisUrl: redis.url, apiUrl: server.url, concurrency, runId: 'bench-overhead-warm' }, ctx.logger);
 
@@ -76,6 +82,7 @@ export async function overhead(ctx: BenchContext): Promise<BenchResult> {
       let pipelineServer: ServerChildStats | undefined;
       let pipeline: TimedRun | undefined;
       let out = '';
+      let pairs = 0;
       for (let rep = 0; rep < reps; rep++) {
         await server.reset();
         let cpuBefore = await cpuNow(server.pid, redis.url);
@@ -83,6 +90,7 @@ export async function overhead(ctx: BenchContext): Promise<BenchResult> {
         directCpu = cpuSince(cpuBefore, await cpuNow(server.pid, redis.url));
         directServer = await server.stats();
         directMs.push(direct.wallMs);
+        pairs = direct.pairs;
 
         await server.reset();
         // A new run id each time: the same one would resume the finished run and redo nothing.
@@ -102,7 +110,6 @@ export async function overhead(ctx: BenchContext): Promise<BenchResult> {
       const direct = median(directMs);
       const piped = median(pipelineMs);
       const ratio = piped / direct;
-      const pairs = corpus.pairs;
       const list = (values: number[]): string => values.map((ms) => (ms / 1000).toFixed(2)).join(', ');
       return {
         name: 'overhead',
@@ -123,7 +130,7 @@ export async function overhead(ctx: BenchContext): Promise<BenchResult> {
           },
         ],
         notes: [
-          `overhead: corpus ${pairs.toLocaleString('en-US')} pairs, ${mb(corpus.bytes)} CSV, generated in ${seconds(genMs)}; ` +
+          `overhead: ${ctx.input === undefined ? 'synthetic corpus' : `input ${ctx.input}`}, ${pairs.toLocaleString('en-US')} pairs, ${mb(corpusBytes)}${ctx.input === undefined ? ` CSV, generated in ${seconds(genMs)}` : ''}; ` +
             `pipeline ${Math.round(pairs / (piped / 1000)).toLocaleString('en-US')} pairs/s, direct ${Math.round(pairs / (direct / 1000)).toLocaleString('en-US')} pairs/s; ` +
             `each repetition (s): pipeline ${list(pipelineMs)}, direct ${list(directMs)}; ` +
             `requests: pipeline ${pipelineServer.requests}, direct ${directServer.requests}; exit code ${pipeline.report.exitCode}, failed pairs ${pipeline.report.summary.failedPairs}.`,
@@ -132,7 +139,8 @@ export async function overhead(ctx: BenchContext): Promise<BenchResult> {
         ],
         details: {
           pairs,
-          corpusBytes: corpus.bytes,
+          input: ctx.input ?? null,
+          corpusBytes,
           generateMs: genMs,
           repetitions: reps,
           pipelineMs: piped,

@@ -1,12 +1,13 @@
 /**
- * `npm run bench [-- [--quick] [--large-pairs N] [name...]]`: runs the benchmarks (all, or the named
- * ones: overhead, latency, rate, scale, memory), prints a Markdown table with the machine's facts and
+ * `npm run bench [-- [--quick] [--large-pairs N] [--seed N] [--input FILE] [name...]]`: runs the benchmarks
+ * (all, or the named ones: overhead, latency, rate, scale, memory), prints a Markdown table with the
+ * machine's facts and
  * writes the same to bench/results/latest.json (latest-quick.json with --quick) and latest.md.
  * Benchmarks measure and report; they never fail the build (the exit code is 0 even when a target is
  * missed, and non-zero only when a benchmark could not run).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { benchLogger, machineFacts, repoRoot, type BenchContext, type BenchResult, type BenchRow, type MachineFacts } from './lib.js';
 import { memory } from './memory.js';
 import { overhead } from './overhead.js';
@@ -25,10 +26,12 @@ interface Args {
   names: string[];
   quick: boolean;
   largePairs: number | undefined;
+  seed: number;
+  input: string | undefined;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { names: [], quick: false, largePairs: undefined };
+  const args: Args = { names: [], quick: false, largePairs: undefined, seed: 0, input: undefined };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (arg === '--quick') args.quick = true;
@@ -36,8 +39,17 @@ function parseArgs(argv: string[]): Args {
       const value = Number(argv[++i]);
       if (!Number.isInteger(value) || value < 1000) throw new Error('--large-pairs must be an integer >= 1000');
       args.largePairs = value;
+    } else if (arg === '--seed') {
+      const value = Number(argv[++i]);
+      if (!Number.isSafeInteger(value) || value < 0) throw new Error('--seed must be a non-negative integer');
+      args.seed = value;
+    } else if (arg === '--input') {
+      const value = argv[++i];
+      if (value === undefined || value === '') throw new Error('--input needs a pairs file (CSV, TSV or JSONL, optionally gzipped)');
+      // npm runs scripts from the package root; a relative path is the user's, from where they typed it.
+      args.input = resolve(process.env.INIT_CWD ?? process.cwd(), value);
     } else if (arg in BENCHMARKS) args.names.push(arg);
-    else throw new Error(`unknown argument "${arg}"; benchmarks: ${Object.keys(BENCHMARKS).join(', ')}; flags: --quick, --large-pairs N`);
+    else throw new Error(`unknown argument "${arg}"; benchmarks: ${Object.keys(BENCHMARKS).join(', ')}; flags: --quick, --large-pairs N, --seed N, --input FILE`);
   }
   if (args.names.length === 0) args.names = Object.keys(BENCHMARKS);
   return args;
@@ -60,12 +72,12 @@ function factsLine(facts: MachineFacts): string {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const scale = args.quick ? 0.1 : 1;
-  const ctx: BenchContext = { scale, quick: args.quick, largePairs: args.largePairs ?? (args.quick ? 200_000 : 2_000_000), logger: benchLogger() };
+  const ctx: BenchContext = { scale, quick: args.quick, largePairs: args.largePairs ?? (args.quick ? 200_000 : 2_000_000), seed: args.seed, input: args.input, logger: benchLogger() };
   const facts = await machineFacts();
   const started = new Date();
   const results: BenchResult[] = [];
   const errors: { name: string; error: string }[] = [];
-  process.stderr.write(`${factsLine(facts)}\nmode: ${args.quick ? 'quick (10x smaller)' : 'full'}; benchmarks: ${args.names.join(', ')}\n`);
+  process.stderr.write(`${factsLine(facts)}\nmode: ${args.quick ? 'quick (10x smaller)' : 'full'}; benchmarks: ${args.names.join(', ')}; seed ${args.seed}${args.input === undefined ? '' : `; overhead input ${args.input}`}\n`);
 
   for (const name of args.names) {
     const bench = BENCHMARKS[name];

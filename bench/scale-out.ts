@@ -17,7 +17,7 @@ export async function scaleOut(ctx: BenchContext): Promise<BenchResult> {
   const prefix = '{bench}';
   return withTempDir('scale', async (dir) => {
     const input = join(dir, 'pairs.csv');
-    await writeCorpus({ out: input, queries, perQuery: 10, seed: 41, minWords: 10, maxWords: 30 });
+    await writeCorpus({ out: input, queries, perQuery: 10, seed: 41 + ctx.seed, minWords: 10, maxWords: 30 });
     const redis = await startRedisServer();
     const server = await startServerChild({ latencyMs });
     const rates = new Map<number, { rate: number; wallMs: number; requests: number; windowMs: number }>();

@@ -22,7 +22,7 @@ export async function latencyBound(ctx: BenchContext): Promise<BenchResult> {
   const queries = scaled(4000, ctx.scale, 1000);
   return withTempDir('latency', async (dir) => {
     const input = join(dir, 'pairs.csv');
-    await writeCorpus({ out: input, queries, perQuery: PER_QUERY, seed: 21, minWords: 10, maxWords: 30 });
+    await writeCorpus({ out: input, queries, perQuery: PER_QUERY, seed: 21 + ctx.seed, minWords: 10, maxWords: 30 });
     const redis = await startRedisServer();
     const server = await startServerChild({ latencyMs });
     try {
@@ -62,7 +62,7 @@ export async function rateBound(ctx: BenchContext): Promise<BenchResult> {
   const queries = scaled(4000, ctx.scale, 1000);
   return withTempDir('rate', async (dir) => {
     const input = join(dir, 'pairs.csv');
-    await writeCorpus({ out: input, queries, perQuery: PER_QUERY, seed: 31, minWords: 10, maxWords: 30 });
+    await writeCorpus({ out: input, queries, perQuery: PER_QUERY, seed: 31 + ctx.seed, minWords: 10, maxWords: 30 });
     const redis = await startRedisServer();
     const server = await startServerChild({ latencyMs, maxRequestsPerSecond: rate });
     try {

@@ -1,17 +1,13 @@
 import type { Queue } from 'bullmq';
 import { DEFAULT_JOB_OPTIONS } from '../../jobs/default-job-options.js';
-import { rerankJobId } from '../../jobs/job-id.js';
 import { RERANK_JOB_NAME } from '../../jobs/names.js';
-import { JOB_CONTRACT_VERSION, type RerankJobPayload, type RerankJobResult } from '../../jobs/rerank-job.js';
-import type { Pair } from '../interfaces.js';
+import type { RerankJobPayload, RerankJobResult } from '../../jobs/rerank-job.js';
 import type { Logger } from '../logger.js';
-import { BatchPlanner, type PlannedBatch, type PlannerOptions } from '../plan/batch-planner.js';
+import type { PlannedInput, PlannedJob } from '../plan/plan-ahead.js';
 import type { ProducerTotals, RunStore } from '../run/run-store.js';
 
-export interface ProducerOptions extends PlannerOptions {
+export interface ProducerOptions {
   runId: string;
-  /** The input file, for error messages. */
-  file: string;
   /** Jobs per addBulk call. Default 50 (smaller bulks keep fewer batches alive at once: less GC work, same round trips per job). */
   bulkSize?: number;
   /**
@@ -35,22 +31,21 @@ export interface ProducerReport extends ProducerTotals {
 export type RerankQueue = Queue<RerankJobPayload, RerankJobResult, string>;
 
 /**
- * Read pairs, plan batches and add one job per batch. Safe to call again for the same run: ids are
- * deterministic, BullMQ ignores an id it holds, and batches collected already are skipped.
+ * Add the planned jobs to the run's queue. Safe to call again for the same run: ids are deterministic, BullMQ
+ * ignores an id it holds, and batches collected already are skipped.
  */
 export async function produce(
-  pairs: AsyncIterable<Pair & { emptyText?: boolean }>,
+  planned: PlannedInput,
   queue: RerankQueue,
   store: RunStore,
   options: ProducerOptions,
   logger: Logger,
 ): Promise<ProducerReport> {
-  const planner = new BatchPlanner(options, options.file);
   const maxPending = options.maxPending ?? 1000;
   // A bulk larger than maxPending would never find room in the queue: the producer would wait forever.
   const bulkSize = Math.min(options.bulkSize ?? 50, maxPending);
   const jobOptions = { ...DEFAULT_JOB_OPTIONS, attempts: options.attempts ?? DEFAULT_JOB_OPTIONS.attempts };
-  let pending: PlannedBatch[] = [];
+  let pending: PlannedJob[] = [];
   let enqueued = 0;
   let alreadyCollected = 0;
 
@@ -68,12 +63,8 @@ export async function produce(
     while (pending.length > 0) await addSlice(pending.splice(0, bulkSize));
   };
 
-  const addSlice = async (slice: PlannedBatch[]): Promise<void> => {
-    const jobs = slice.map((batch) => {
-      const data: RerankJobPayload = { v: JOB_CONTRACT_VERSION, runId: options.runId, queryId: batch.queryId, query: batch.query, docs: batch.docs };
-      if (batch.unscored === true) data.unscored = true;
-      return { name: RERANK_JOB_NAME, data, opts: { ...jobOptions, jobId: rerankJobId(data) } };
-    });
+  const addSlice = async (slice: PlannedJob[]): Promise<void> => {
+    const jobs = slice.map(({ id, data }) => ({ name: RERANK_JOB_NAME, data, opts: { ...jobOptions, jobId: id } }));
     const done = await store.collected(options.runId, jobs.map((job) => job.opts.jobId));
     const fresh = jobs.filter((_, i) => done[i] !== true);
     alreadyCollected += jobs.length - fresh.length;
@@ -83,8 +74,9 @@ export async function produce(
     enqueued += fresh.length;
   };
 
-  for await (const pair of pairs) {
-    pending.push(...planner.add(pair));
+  for await (const job of planned) {
+    if (options.signal?.aborted === true) break;
+    pending.push(job);
     if (pending.length >= bulkSize) {
       await flush();
       // Wait for room for the next bulk now, holding nothing, rather than with its batches in hand:
@@ -92,14 +84,13 @@ export async function produce(
       await waitForRoom(bulkSize);
     }
   }
-  // After a shutdown the open batches are partial: queueing them would make batches a resumed run
-  // plans differently (and pays for twice). Every batch closed so far is the same on resume.
-  if (options.signal?.aborted !== true) pending.push(...planner.flush());
+  // Batches come closed: the planner closes its open ones only at the true end of the input, so every
+  // batch queued, even after a shutdown, is one a resumed run plans the same way.
   await flush();
-  const totals = planner.totals;
-  if (options.signal?.aborted === true) {
-    logger.warn({ runId: options.runId, ...totals, enqueued }, 'stopped reading the input (shutdown); run the same command again to resume');
-    return { ...totals, enqueued, alreadyCollected };
+  const totals = planned.totals;
+  if (options.signal?.aborted === true || totals === undefined) {
+    logger.warn({ runId: options.runId, enqueued }, 'stopped reading the input (shutdown); run the same command again to resume');
+    return { queries: 0, pairs: 0, batches: 0, enqueued, alreadyCollected };
   }
   await store.setTotals(options.runId, totals);
   logger.info({ runId: options.runId, ...totals, enqueued, alreadyCollected }, 'input read and queued');

@@ -1,6 +1,6 @@
 import type { Logger } from '../logger.js';
-import { readAhead, type PairSource } from '../read/read-ahead.js';
-import type { PairReject, ReadPair } from '../read/reader-options.js';
+import { planAhead, type PairSource } from '../plan/plan-ahead.js';
+import type { PairReject } from '../read/reader-options.js';
 import { redactRedisUrl } from '../redis/connect.js';
 import type { SubmittedRunHandle } from '../run/open-run.js';
 import { readerOptionsOf, type NormalizedRunOptions } from '../run/run-options.js';
@@ -16,15 +16,6 @@ export interface SubmitReport extends ProducerReport {
   duplicates: number;
   /** Pairs with empty text kept unscored and ranked last (`--on-empty-text score-lowest`), each in the rejects file. */
   emptyText: number;
-}
-
-/** Stop reading when `signal` aborts (graceful shutdown): what was queued stays queued. */
-async function* until(pairs: AsyncIterable<ReadPair>, signal: AbortSignal | undefined, onEmptyText: (pair: ReadPair) => void): AsyncIterable<ReadPair> {
-  for await (const pair of pairs) {
-    if (signal?.aborted === true) return;
-    if (pair.emptyText === true) onEmptyText(pair);
-    yield pair;
-  }
 }
 
 /**
@@ -49,17 +40,13 @@ export async function submitInput(
   };
   const reader = readerOptionsOf(options);
   let emptyText = 0;
-  const onEmptyText = (pair: ReadPair): void => {
-    emptyText += 1;
-    const field = pair.query.trim() === '' ? 'query' : 'document';
-    listReject({ file: sourceFile, line: pair.line, field, code: 'ERR_INPUT_EMPTY_TEXT', reason: `empty ${field} text (query ${pair.queryId}, doc ${pair.docId})`, action: 'scored-lowest' });
-  };
   const source: PairSource =
     options.runFile !== undefined && options.docs !== undefined && options.queries !== undefined
       ? { kind: 'run', options: { ...reader, runFile: options.runFile, docsFile: options.docs, queriesFile: options.queries, ...(options.depth === undefined ? {} : { depth: options.depth }) } }
       : { kind: 'pairs', file: options.input ?? '', options: reader };
-  // Parsing runs in a thread of its own, beside the planning, enqueueing and collecting of this one.
-  const pairs = readAhead(source, {
+  // Parsing, planning and job ids run in a thread of their own, beside the enqueueing and collecting of this one.
+  const planner = { maxDocsPerRequest: options.maxDocsPerRequest, maxRequestBytes: options.maxRequestBytes, maxBufferedBytes: options.maxBufferedBytes };
+  const planned = planAhead(handle.runId, source, planner, {
     onReject: (reject) => {
       rejected += 1;
       listReject({ ...reject, action: 'skipped' });
@@ -69,18 +56,18 @@ export async function submitInput(
       else if (notice.kind === 'duplicate-pairs') duplicates += notice.count;
       logger.warn({ notice: notice.kind }, notice.message);
     },
+    onEmptyText: ({ line, field, queryId, docId }) => {
+      emptyText += 1;
+      listReject({ file: sourceFile, line, field, code: 'ERR_INPUT_EMPTY_TEXT', reason: `empty ${field} text (query ${queryId}, doc ${docId})`, action: 'scored-lowest' });
+    },
   });
   try {
     const report = await produce(
-      until(pairs, signal, onEmptyText),
+      planned,
       handle.queue,
       handle.store,
       {
         runId: handle.runId,
-        file: sourceFile,
-        maxDocsPerRequest: options.maxDocsPerRequest,
-        maxRequestBytes: options.maxRequestBytes,
-        maxBufferedBytes: options.maxBufferedBytes,
         maxPending: options.maxPending,
         attempts: options.attempts,
         ...(signal === undefined ? {} : { signal }),

@@ -25,10 +25,9 @@ export class HttpPoster {
     this.#request = https ? httpsRequest : httpRequest;
   }
 
-  /** Rejects with the signal's reason when it aborts, or with the socket's error. */
-  post(headers: Record<string, string>, body: string, signal: AbortSignal): Promise<PostResponse> {
+  /** POST `payload` (UTF-8 JSON). Rejects with the signal's reason when it aborts, or with the socket's error. */
+  post(headers: Record<string, string>, payload: Buffer, signal: AbortSignal): Promise<PostResponse> {
     return new Promise((resolve, reject) => {
-      const payload = Buffer.from(body, 'utf8');
       const req = this.#request(this.#url, {
         method: 'POST',
         agent: this.#agent,

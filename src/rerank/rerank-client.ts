@@ -106,12 +106,17 @@ export class RerankClient {
   async rerank(query: string, documents: string[], opts: RerankCallOptions = {}): Promise<RerankOutcome> {
     if (documents.length === 0) return { scores: [], attempts: 0, retries: 0, rateLimited: 0 };
     const { model, template, instruction, retries, factor, onRetry } = this.options;
-    const body = JSON.stringify({
-      model,
-      query: formatQuery(query, { template, instruction }),
-      documents: documents.map((document) => formatDocument(document, template)),
-      top_n: documents.length,
-    });
+    // Encoded once, as bytes: the string (tens of KB) dies at once instead of staying on V8's heap for
+    // the whole request and its retries, where the garbage collector would copy it again and again.
+    const body = Buffer.from(
+      JSON.stringify({
+        model,
+        query: formatQuery(query, { template, instruction }),
+        documents: documents.map((document) => formatDocument(document, template)),
+        top_n: documents.length,
+      }),
+      'utf8',
+    );
     const signal = opts.signal;
     let attempts = 0;
     let rateLimited = 0;
@@ -163,7 +168,7 @@ export class RerankClient {
     return Math.max(backoff, retryAfter);
   }
 
-  async #attempt(body: string, documentCount: number, callerSignal: AbortSignal | undefined): Promise<number[]> {
+  async #attempt(body: Buffer, documentCount: number, callerSignal: AbortSignal | undefined): Promise<number[]> {
     // One controller per request, aborted by our timeout or the caller's signal. (AbortSignal.any with a
     // long-lived caller signal leaks dependants in some Node versions; explicit listeners are removed below.)
     const controller = new AbortController();

@@ -27,7 +27,9 @@ describe('fault: the run process is SIGKILLed mid-run', () => {
     cleanups.push(() => deletePrefix(redisUrl(), prefix));
     const out = join(tmp.dir, 'out');
     const env = { ...process.env, REDIS_URL: redisUrl(), RERANK_API_KEY: API_KEY };
-    const args = runArgs(out, prefix, server.url, ['--concurrency', String(CONCURRENCY), '--lock-duration-ms', '3000', '--stalled-interval-ms', '1000']);
+    // A lock long enough that no job of a live process can lose it on a loaded CI machine (a lost lock
+    // means a repeated request); the jobs of the killed process come back once theirs expire.
+    const args = runArgs(out, prefix, server.url, ['--concurrency', String(CONCURRENCY), '--lock-duration-ms', '8000', '--stalled-interval-ms', '2000']);
 
     const first = startCli(args, env);
     cleanups.push(() => stopChild(first.child, 'SIGKILL'));

@@ -28,7 +28,7 @@ describe('fault: one of three worker processes is SIGKILLed mid-run', () => {
     const env = { ...process.env, REDIS_URL: redisUrl(), RERANK_API_KEY: API_KEY };
 
     const workers = [0, 1, 2].map(() =>
-      startCli(['worker', '--prefix', prefix, '--concurrency', String(PER_WORKER), '--lock-duration-ms', '3000', '--stalled-interval-ms', '1000'], env),
+      startCli(['worker', '--prefix', prefix, '--concurrency', String(PER_WORKER), '--lock-duration-ms', '8000', '--stalled-interval-ms', '2000'], env),
     );
     cleanups.push(async () => {
       for (const w of workers) await stopChild(w.child, 'SIGKILL');
