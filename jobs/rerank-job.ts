@@ -61,9 +61,14 @@ export type BatchDoc = z.infer<typeof batchDocSchema>;
 export type RerankJobPayload = z.infer<typeof rerankJobPayloadSchema>;
 export type RerankJobResult = z.infer<typeof rerankJobResultSchema>;
 
-/** Parse a payload; throws a ZodError that names the bad field. */
+/**
+ * Check a payload; throws a ZodError that names the bad field. Returns `data` itself, not zod's copy:
+ * the schema has no defaults or transforms, so the copy would hold the same values, and a worker keeps
+ * the payload for the whole request, long enough for V8 to promote (and later collect) a second copy.
+ */
 export function parseRerankJobPayload(data: unknown): RerankJobPayload {
-  return rerankJobPayloadSchema.parse(data);
+  rerankJobPayloadSchema.parse(data);
+  return data as RerankJobPayload;
 }
 
 /** The result of a batch, before the worker adds the scores. */
