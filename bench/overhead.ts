@@ -53,7 +53,7 @@ export async function overhead(ctx: BenchContext): Promise<BenchResult> {
   const concurrency = 8;
   // Alternating repetitions, compared by their medians: on a small machine one run of either side can be
   // off by 10% (another process, the page cache), which is the size of the effect measured.
-  const reps = ctx.quick ? 1 : 3;
+  const reps = ctx.quick ? 1 : 5;
   return withTempDir('overhead', async (dir) => {
     // A file of the user's (--input), or a synthetic corpus.
     let input = ctx.input;

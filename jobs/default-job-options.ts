@@ -14,3 +14,11 @@ export const DEFAULT_JOB_OPTIONS = {
   /** Failed jobs stay so that `retry-failed` can queue them again. */
   removeOnFail: false,
 } satisfies JobsOptions;
+
+/**
+ * Most entries of a run queue's BullMQ event stream (QueueEvents, dashboards). BullMQ keeps 10,000 by
+ * default, and every "completed" event carries the job's result: ~25 MB of Redis per run at 50
+ * candidates a batch. Nothing in rerank-batch reads the stream; 1,000 recent events still serve a
+ * dashboard watching the run live.
+ */
+export const EVENTS_MAX_LEN = 1_000;

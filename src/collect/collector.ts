@@ -5,6 +5,7 @@ import type { RerankQueue } from '../enqueue/producer.js';
 import { RerankBatchError } from '../errors/rerank-batch-error.js';
 import type { Logger } from '../logger.js';
 import type { RedisConnection } from '../redis/connect.js';
+import { untilConnected } from '../redis/connection-loss.js';
 import type { RunState, RunStore } from '../run/run-store.js';
 import type { FailedRecord, ScoredRecord, Spool, SpoolRecord } from './spool.js';
 
@@ -155,9 +156,13 @@ export class Collector {
    */
   async collect(signal?: AbortSignal): Promise<CollectProgress> {
     const interval = this.options.pollIntervalMs ?? 50;
+    const onRetry = (err: Error, attempt: number): void => {
+      if (attempt === 1 || attempt % 10 === 0) this.logger.warn({ runId: this.options.runId, err: err.message, attempt }, 'Redis connection lost while collecting; trying again');
+    };
     for (;;) {
-      const added = await this.drainOnce();
-      const state = await this.store.get(this.options.runId);
+      // A drain is safe to repeat: the spool keeps one record per job, and jobs leave Redis only after.
+      const added = await untilConnected(() => this.drainOnce(), onRetry);
+      const state = await untilConnected(() => this.store.get(this.options.runId), onRetry);
       if (state === undefined) throw new RerankBatchError('ERR_RUN_UNKNOWN', `run ${this.options.runId} has no state in Redis (cancelled?)`);
       if (state.status === 'aborted') throw new RunAbortedError(state.abortCode ?? 'ERR_RUN_ABORTED', state.abortReason ?? 'unknown reason');
       const progress = await this.progress(state);

@@ -4,6 +4,7 @@ import { RERANK_JOB_NAME } from '../../jobs/names.js';
 import type { RerankJobPayload, RerankJobResult } from '../../jobs/rerank-job.js';
 import type { Logger } from '../logger.js';
 import type { PlannedInput, PlannedJob } from '../plan/plan-ahead.js';
+import { untilConnected } from '../redis/connection-loss.js';
 import type { ProducerTotals, RunStore } from '../run/run-store.js';
 
 export interface ProducerOptions {
@@ -58,20 +59,29 @@ export async function produce(
     }
   };
 
+  const onRetry = (err: Error, attempt: number): void => {
+    if (attempt === 1 || attempt % 10 === 0) logger.warn({ runId: options.runId, err: err.message, attempt }, 'Redis connection lost while queueing; trying again');
+  };
   const flush = async (): Promise<void> => {
-    // In slices of bulkSize: the end of the input can close many batches at once.
-    while (pending.length > 0) await addSlice(pending.splice(0, bulkSize));
+    // In slices of bulkSize: the end of the input can close many batches at once. A slice is safe to
+    // add again: BullMQ adds nothing for a job id it holds.
+    while (pending.length > 0) {
+      const slice = pending.splice(0, bulkSize);
+      const added = await untilConnected(() => addSlice(slice), onRetry, options.signal);
+      enqueued += added;
+      alreadyCollected += slice.length - added;
+    }
   };
 
-  const addSlice = async (slice: PlannedJob[]): Promise<void> => {
+  /** Adds the jobs not collected yet; returns how many that was. */
+  const addSlice = async (slice: PlannedJob[]): Promise<number> => {
     const jobs = slice.map(({ id, data }) => ({ name: RERANK_JOB_NAME, data, opts: { ...jobOptions, jobId: id } }));
     const done = await store.collected(options.runId, jobs.map((job) => job.opts.jobId));
     const fresh = jobs.filter((_, i) => done[i] !== true);
-    alreadyCollected += jobs.length - fresh.length;
-    if (fresh.length === 0) return;
+    if (fresh.length === 0) return 0;
     await waitForRoom(fresh.length);
     await queue.addBulk(fresh);
-    enqueued += fresh.length;
+    return fresh.length;
   };
 
   for await (const job of planned) {

@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import { runQueueName } from '../../jobs/names.js';
+import { EVENTS_MAX_LEN } from '../../jobs/default-job-options.js';
 import type { RerankQueue } from '../enqueue/producer.js';
 import { InputError } from '../errors/input-error.js';
 import { RerankBatchError } from '../errors/rerank-batch-error.js';
@@ -110,7 +111,7 @@ export async function openSubmittedRun(
       maxRetryDelayMs: options.maxRetryDelayMs,
       ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
     };
-    const queue: RerankQueue = new Queue(runQueueName(runId), { connection, prefix: options.prefix });
+    const queue: RerankQueue = new Queue(runQueueName(runId), { connection, prefix: options.prefix, streams: { events: { maxLen: EVENTS_MAX_LEN } } });
     steps.push(() => queue.close());
     const previousStatus = await store.register(config);
     if (previousStatus === 'aborted') {
@@ -141,7 +142,7 @@ export async function openExistingRun(
     const store = new RunStore(connection, prefix);
     const state = await store.get(runId);
     if (state === undefined) throw new RerankBatchError('ERR_RUN_UNKNOWN', `no run "${runId}" under prefix ${prefix} on ${redis.displayUrl}`);
-    const queue: RerankQueue = new Queue(runQueueName(runId), { connection, prefix });
+    const queue: RerankQueue = new Queue(runQueueName(runId), { connection, prefix, streams: { events: { maxLen: EVENTS_MAX_LEN } } });
     steps.push(() => queue.close());
     return { runId, redis, connection, store, queue, state, close };
   } catch (err) {
