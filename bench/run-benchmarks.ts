@@ -133,6 +133,6 @@ async function main(): Promise<void> {
 }
 
 await main();
-// The pipeline may leave Redis connections behind (see the report: WorkerHost never quits the connection
-// it hands each BullMQ Worker); they would keep this process alive, reconnecting forever.
+// Exit explicitly: a Redis client left open by a benchmark that failed half-way would keep this process
+// alive, reconnecting forever.
 process.exit();
