@@ -1,7 +1,8 @@
 /**
  * The worker thread of `planAhead`: opens the source given as workerData, plans its pairs into batches,
- * makes each a job (payload and id), and posts them in chunks (each message costs a credit; at most PLAN_AHEAD_MESSAGES are outstanding),
- * with rejects, notices and empty-text pairs in order between them, then 'done' with the totals, or 'error'.
+ * makes each a job (payload and id), and posts them in chunks, with rejects, notices and empty-text pairs
+ * in order between them, then 'done' with the totals, or 'error'. Each message costs a credit, which the
+ * main thread gives back as it takes the message: at most PLAN_AHEAD_MESSAGES are outstanding.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { rerankJobId } from '../../jobs/job-id.js';
