@@ -2,8 +2,7 @@ import type { Queue } from 'bullmq';
 import { DEFAULT_JOB_OPTIONS } from '../../jobs/default-job-options.js';
 import { RERANK_JOB_NAME } from '../../jobs/names.js';
 import type { RerankJobPayload, RerankJobResult } from '../../jobs/rerank-job.js';
-import type { Logger } from '../logger.js';
-import type { PlannedInput, PlannedJob } from '../plan/plan-ahead.js';
+import type { PlannedInput, PlannedJob } from '../plan/plan-jobs.js';
 import { untilConnected } from '../redis/connection-loss.js';
 import type { ProducerTotals, RunStore } from '../run/run-store.js';
 
@@ -25,11 +24,17 @@ export interface ProducerOptions {
 export interface ProducerReport extends ProducerTotals {
   /** Jobs added to the queue by this call. */
   enqueued: number;
-  /** Batches skipped because an earlier submission of the run had them collected already. */
-  alreadyCollected: number;
+  /** Batches skipped because an earlier submission of the run queued them (still in Redis) or had them collected already. */
+  alreadySubmitted: number;
 }
 
 export type RerankQueue = Queue<RerankJobPayload, RerankJobResult, string>;
+
+/** What the producer logs through: a pino logger, or the producer thread's messages to one. */
+export interface ProducerLog {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+}
 
 /**
  * Add the planned jobs to the run's queue. Safe to call again for the same run: ids are deterministic, BullMQ
@@ -40,7 +45,7 @@ export async function produce(
   queue: RerankQueue,
   store: RunStore,
   options: ProducerOptions,
-  logger: Logger,
+  logger: ProducerLog,
 ): Promise<ProducerReport> {
   const maxPending = options.maxPending ?? 1000;
   // A bulk larger than maxPending would never find room in the queue: the producer would wait forever.
@@ -48,7 +53,7 @@ export async function produce(
   const jobOptions = { ...DEFAULT_JOB_OPTIONS, attempts: options.attempts ?? DEFAULT_JOB_OPTIONS.attempts };
   let pending: PlannedJob[] = [];
   let enqueued = 0;
-  let alreadyCollected = 0;
+  let alreadySubmitted = 0;
 
   const waitForRoom = async (needed: number): Promise<void> => {
     for (;;) {
@@ -69,17 +74,20 @@ export async function produce(
       const slice = pending.splice(0, bulkSize);
       const added = await untilConnected(() => addSlice(slice), onRetry, options.signal);
       enqueued += added;
-      alreadyCollected += slice.length - added;
+      alreadySubmitted += slice.length - added;
     }
   };
 
-  /** Adds the jobs not collected yet; returns how many that was. */
+  /** Adds the jobs not collected or queued yet; returns how many that was. */
   const addSlice = async (slice: PlannedJob[]): Promise<number> => {
     const jobs = slice.map(({ id, data }) => ({ name: RERANK_JOB_NAME, data, opts: { ...jobOptions, jobId: id } }));
-    const done = await store.collected(options.runId, jobs.map((job) => job.opts.jobId));
-    const fresh = jobs.filter((_, i) => done[i] !== true);
+    await waitForRoom(jobs.length);
+    // Only jobs neither collected nor still in Redis (a resumed run's jobs may be in either state, and the
+    // collector moves them from one to the other as this runs: see collectedOrQueued).
+    const ids = jobs.map((job) => job.opts.jobId);
+    const known = await store.collectedOrQueued(options.runId, ids, ids.map((id) => queue.toKey(id)));
+    const fresh = jobs.filter((_, i) => known[i] !== true);
     if (fresh.length === 0) return 0;
-    await waitForRoom(fresh.length);
     await queue.addBulk(fresh);
     return fresh.length;
   };
@@ -100,9 +108,9 @@ export async function produce(
   const totals = planned.totals;
   if (options.signal?.aborted === true || totals === undefined) {
     logger.warn({ runId: options.runId, enqueued }, 'stopped reading the input (shutdown); run the same command again to resume');
-    return { queries: 0, pairs: 0, batches: 0, enqueued, alreadyCollected };
+    return { queries: 0, pairs: 0, batches: 0, enqueued, alreadySubmitted };
   }
   await store.setTotals(options.runId, totals);
-  logger.info({ runId: options.runId, ...totals, enqueued, alreadyCollected }, 'input read and queued');
-  return { ...totals, enqueued, alreadyCollected };
+  logger.info({ runId: options.runId, ...totals, enqueued, alreadySubmitted }, 'input read and queued');
+  return { ...totals, enqueued, alreadySubmitted };
 }

@@ -151,10 +151,21 @@ export class RunStore {
   }
 
   /** Which of these job ids were collected already, in order. */
-  async collected(runId: string, jobIds: string[]): Promise<boolean[]> {
+  /**
+   * For each job, whether it was collected or its key (`jobKeys[i]`) is still in Redis, read in one
+   * MULTI: a job absent from both cannot become collected before it is added again (nothing can score a
+   * job that does not exist), whereas two separate reads would let the collector collect and remove it
+   * in between, and adding it then would score it twice. The keys share the run's hash tag (one slot).
+   */
+  async collectedOrQueued(runId: string, jobIds: string[], jobKeys: string[]): Promise<boolean[]> {
     if (jobIds.length === 0) return [];
-    const flags = await this.redis.smismember(this.doneKey(runId), ...jobIds);
-    return flags.map((flag) => flag === 1);
+    const tx = this.redis.multi().smismember(this.doneKey(runId), ...jobIds);
+    for (const key of jobKeys) tx.exists(key);
+    const replies = (await tx.exec()) ?? [];
+    const failed = replies.find(([err]) => err !== null);
+    if (failed !== undefined) throw failed[0] as Error;
+    const collected = replies[0]?.[1] as number[];
+    return jobIds.map((_, i) => collected[i] === 1 || replies[i + 1]?.[1] === 1);
   }
 
   async collectedCount(runId: string): Promise<number> {
