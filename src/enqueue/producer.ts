@@ -2,7 +2,8 @@ import type { Queue } from 'bullmq';
 import { DEFAULT_JOB_OPTIONS } from '../../jobs/default-job-options.js';
 import { RERANK_JOB_NAME } from '../../jobs/names.js';
 import type { RerankJobPayload, RerankJobResult } from '../../jobs/rerank-job.js';
-import type { PlannedInput, PlannedJob } from '../plan/plan-jobs.js';
+import type { Logger } from '../logger.js';
+import type { PlannedInput, PlannedJob } from '../plan/plan-ahead.js';
 import { untilConnected } from '../redis/connection-loss.js';
 import type { ProducerTotals, RunStore } from '../run/run-store.js';
 
@@ -30,12 +31,6 @@ export interface ProducerReport extends ProducerTotals {
 
 export type RerankQueue = Queue<RerankJobPayload, RerankJobResult, string>;
 
-/** What the producer logs through: a pino logger, or the producer thread's messages to one. */
-export interface ProducerLog {
-  info(fields: Record<string, unknown>, message: string): void;
-  warn(fields: Record<string, unknown>, message: string): void;
-}
-
 /**
  * Add the planned jobs to the run's queue. Safe to call again for the same run: ids are deterministic, BullMQ
  * ignores an id it holds, and batches collected already are skipped.
@@ -45,7 +40,7 @@ export async function produce(
   queue: RerankQueue,
   store: RunStore,
   options: ProducerOptions,
-  logger: ProducerLog,
+  logger: Logger,
 ): Promise<ProducerReport> {
   const maxPending = options.maxPending ?? 1000;
   // A bulk larger than maxPending would never find room in the queue: the producer would wait forever.

@@ -1,12 +1,11 @@
 import type { Logger } from '../logger.js';
-import type { EmptyTextPair, PairSource } from '../plan/plan-jobs.js';
-import type { PairReject, ReaderNotice } from '../read/reader-options.js';
+import { planAhead, type PairSource } from '../plan/plan-ahead.js';
+import type { PairReject } from '../read/reader-options.js';
 import { redactRedisUrl } from '../redis/connect.js';
 import type { SubmittedRunHandle } from '../run/open-run.js';
 import { readerOptionsOf, type NormalizedRunOptions } from '../run/run-options.js';
 import { LineWriter } from '../write/line-writer.js';
-import { produceAhead } from './produce-ahead.js';
-import type { ProducerReport } from './producer.js';
+import { produce, type ProducerReport } from './producer.js';
 
 export interface SubmitReport extends ProducerReport {
   /** Rows skipped as bad (`--on-bad-row skip`), each in the rejects file. */
@@ -45,26 +44,36 @@ export async function submitInput(
     options.runFile !== undefined && options.docs !== undefined && options.queries !== undefined
       ? { kind: 'run', options: { ...reader, runFile: options.runFile, docsFile: options.docs, queriesFile: options.queries, ...(options.depth === undefined ? {} : { depth: options.depth }) } }
       : { kind: 'pairs', file: options.input ?? '', options: reader };
-  // Reading, planning and queueing run in a thread of their own, beside the scoring and collecting of this one.
+  // Parsing, planning and job ids run in a thread of their own, beside the enqueueing and collecting of this one.
   const planner = { maxDocsPerRequest: options.maxDocsPerRequest, maxRequestBytes: options.maxRequestBytes, maxBufferedBytes: options.maxBufferedBytes };
-  const work = { runId: handle.runId, source, planner, redisUrl: handle.redis.url, prefix: options.prefix, maxPending: options.maxPending, attempts: options.attempts };
-  const callbacks = {
-    onReject: (reject: PairReject) => {
+  const planned = planAhead(handle.runId, source, planner, {
+    onReject: (reject) => {
       rejected += 1;
       listReject({ ...reject, action: 'skipped' });
     },
-    onNotice: (notice: ReaderNotice) => {
+    onNotice: (notice) => {
       if (notice.kind === 'document-truncated') truncated += 1;
       else if (notice.kind === 'duplicate-pairs') duplicates += notice.count;
       logger.warn({ notice: notice.kind }, notice.message);
     },
-    onEmptyText: ({ line, field, queryId, docId }: EmptyTextPair) => {
+    onEmptyText: ({ line, field, queryId, docId }) => {
       emptyText += 1;
       listReject({ file: sourceFile, line, field, code: 'ERR_INPUT_EMPTY_TEXT', reason: `empty ${field} text (query ${queryId}, doc ${docId})`, action: 'scored-lowest' });
     },
-  };
+  });
   try {
-    const report = await produceAhead(work, callbacks, logger, signal);
+    const report = await produce(
+      planned,
+      handle.queue,
+      handle.store,
+      {
+        runId: handle.runId,
+        maxPending: options.maxPending,
+        attempts: options.attempts,
+        ...(signal === undefined ? {} : { signal }),
+      },
+      logger,
+    );
     await rejects?.commit();
     const submitReport: SubmitReport = { ...report, rejected, truncated, duplicates, emptyText };
     await handle.store.setSubmission(handle.runId, {

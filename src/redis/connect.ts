@@ -12,8 +12,6 @@ export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 export interface ResolvedRedis {
   /** Connection URL with any password removed. */
   displayUrl: string;
-  /** The URL itself, password included: for a thread of this process to connect. Never logged or stored. */
-  url: string;
   /** How it was found: the --redis option or REDIS_URL, the default local port, or a private redis-server. */
   source: 'option' | 'default' | 'private';
   /** Open a new connection (BullMQ workers need their own blocking connection). */
@@ -167,7 +165,6 @@ export async function resolveRedis(explicitUrl: string | undefined, logger: Logg
   const configured = explicitUrl ?? process.env.REDIS_URL;
   const fixed = (url: string, source: ResolvedRedis['source']): ResolvedRedis => ({
     displayUrl: redactRedisUrl(url),
-    url,
     source,
     connect: () => openConnection(url),
     close: async () => undefined,

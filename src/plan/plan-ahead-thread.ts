@@ -1,0 +1,96 @@
+/**
+ * The worker thread of `planAhead`: opens the source given as workerData, plans its pairs into batches,
+ * makes each a job (payload and id), and posts them in chunks, with rejects, notices and empty-text pairs
+ * in order between them, then 'done' with the totals, or 'error'. Each message costs a credit, which the
+ * main thread gives back as it takes the message: at most PLAN_AHEAD_MESSAGES are outstanding.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { rerankJobId } from '../../jobs/job-id.js';
+import { JOB_CONTRACT_VERSION, type RerankJobPayload } from '../../jobs/rerank-job.js';
+import { BatchPlanner, type PlannedBatch } from './batch-planner.js';
+import { openSource, PLAN_AHEAD_MESSAGES, serializeError, sourceFile, type PlanAheadCredit, type PlanAheadMessage, type PlanAheadWork, type PlannedJob } from './plan-ahead.js';
+
+/** A chunk is sent at this many jobs or this many UTF-16 units of document text, whichever comes first. */
+const CHUNK_JOBS = 8;
+const CHUNK_CHARS = 1 << 18;
+
+const port = parentPort;
+if (port === null) throw new Error('plan-ahead-thread runs as a worker thread only');
+
+let credit = PLAN_AHEAD_MESSAGES;
+let creditArrived: (() => void) | undefined;
+const onCredit = (message: PlanAheadCredit): void => {
+  if (message.type !== 'credit') return;
+  credit += 1;
+  creditArrived?.();
+};
+port.on('message', onCredit);
+
+const post = (message: PlanAheadMessage): void => {
+  port.postMessage(message);
+  credit -= 1;
+};
+
+const { runId, source, planner: plannerOptions } = workerData as PlanAheadWork;
+
+let chunk: PlannedJob[] = [];
+let chunkChars = 0;
+/** Sends the pending jobs (if any) before an event, so that the receiver sees everything in reading order. */
+const flush = (): void => {
+  if (chunk.length === 0) return;
+  post({ type: 'jobs', jobs: chunk });
+  chunk = [];
+  chunkChars = 0;
+};
+const take = (batches: PlannedBatch[]): void => {
+  for (const batch of batches) {
+    const data: RerankJobPayload = { v: JOB_CONTRACT_VERSION, runId, queryId: batch.queryId, query: batch.query, docs: batch.docs };
+    if (batch.unscored === true) data.unscored = true;
+    chunk.push({ id: rerankJobId(data), data });
+    for (const doc of batch.docs) chunkChars += doc.text.length;
+    if (chunk.length >= CHUNK_JOBS || chunkChars >= CHUNK_CHARS) flush();
+  }
+};
+
+const waitForCredit = async (): Promise<void> => {
+  while (credit <= 0) {
+    await new Promise<void>((resolve) => (creditArrived = resolve));
+    creditArrived = undefined;
+  }
+};
+
+try {
+  const planner = new BatchPlanner(plannerOptions, sourceFile(source));
+  const pairs = openSource(source, {
+    onReject: (reject) => {
+      flush();
+      post({ type: 'reject', reject });
+    },
+    onNotice: (notice) => {
+      flush();
+      post({ type: 'notice', notice });
+    },
+  });
+  for await (const pair of pairs) {
+    if (pair.emptyText === true) {
+      flush();
+      post({ type: 'empty-text', pair: { line: pair.line, queryId: pair.queryId, docId: pair.docId, field: pair.query.trim() === '' ? 'query' : 'document' } });
+    }
+    take(planner.add(pair));
+    // Rejects and notices are posted from inside the reader, where it cannot wait: their credit is
+    // made up for here, before the next pair.
+    await waitForCredit();
+  }
+  // The end of the input closes every open batch: with interleaved queries, that can be many.
+  for (const batch of planner.flush()) {
+    take([batch]);
+    await waitForCredit();
+  }
+  flush();
+  post({ type: 'done', totals: planner.totals });
+} catch (error) {
+  flush();
+  post({ type: 'error', error: serializeError(error) });
+}
+// The credit listener would keep the thread alive; what was posted is delivered all the same.
+port.off('message', onCredit);

@@ -1,0 +1,203 @@
+import { Worker } from 'node:worker_threads';
+import { compiledModule } from '../compiled-module.js';
+import { InputError } from '../errors/input-error.js';
+import { RerankBatchError } from '../errors/rerank-batch-error.js';
+import { UsageError } from '../errors/usage-error.js';
+import { openPairs } from '../read/open-pairs.js';
+import { normalizePairReaderOptions, type PairReaderOptions, type PairReject, type ReaderNotice, type ReadPair } from '../read/reader-options.js';
+import { openRunPairs, type RunPairsOptions } from '../read/run-pairs.js';
+import type { ProducerTotals } from '../run/run-store.js';
+import type { RerankJobPayload } from '../../jobs/rerank-job.js';
+import type { PlannerOptions } from './batch-planner.js';
+
+/** Reader options that can cross to a thread: everything but the callbacks. */
+export type PlainReaderOptions = Omit<PairReaderOptions, 'onReject' | 'onNotice'>;
+
+/** What to read, described in data so that a thread can open it: a pairs file, or a TREC run with its texts. */
+export type PairSource =
+  | { kind: 'pairs'; file: string; options: PlainReaderOptions }
+  | { kind: 'run'; options: Omit<RunPairsOptions, 'onReject' | 'onNotice'> };
+
+/** A pair kept with an empty text (`onEmptyText: 'score-lowest'`): it is never sent, and is listed. */
+export interface EmptyTextPair {
+  line: number;
+  queryId: string;
+  docId: string;
+  field: 'query' | 'document';
+}
+
+export interface PlanAheadCallbacks {
+  onReject?: (reject: PairReject) => void;
+  onNotice?: (notice: ReaderNotice) => void;
+  onEmptyText?: (pair: EmptyTextPair) => void;
+}
+
+/** A planned batch as the job that carries it: its payload and its deterministic id (rerankJobId). */
+export interface PlannedJob {
+  id: string;
+  data: RerankJobPayload;
+}
+
+/** What the thread is given. */
+export interface PlanAheadWork {
+  runId: string;
+  source: PairSource;
+  planner: PlannerOptions;
+}
+
+/** Messages from the thread, in the order the reader and the planner produced them. */
+export type PlanAheadMessage =
+  | { type: 'jobs'; jobs: PlannedJob[] }
+  | { type: 'reject'; reject: PairReject }
+  | { type: 'notice'; notice: ReaderNotice }
+  | { type: 'empty-text'; pair: EmptyTextPair }
+  | { type: 'error'; error: SerializedError }
+  | { type: 'done'; totals: ProducerTotals };
+
+/** The main thread's only message: one message was taken, the thread may send another. */
+export interface PlanAheadCredit {
+  type: 'credit';
+}
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  code?: string;
+  reason?: string;
+  file?: string;
+  line?: number;
+  field?: string;
+  stack?: string;
+}
+
+/** Messages (mostly chunks of jobs) the thread may have sent and the main thread not yet taken: bounds the memory between the two. */
+export const PLAN_AHEAD_MESSAGES = 2;
+const CREDIT: PlanAheadCredit = { type: 'credit' };
+
+export function serializeError(error: unknown): SerializedError {
+  if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
+  const serialized: SerializedError = { name: error.name, message: error.message, ...(error.stack === undefined ? {} : { stack: error.stack }) };
+  if (error instanceof RerankBatchError) serialized.code = error.code;
+  if (error instanceof InputError) {
+    serialized.reason = error.reason;
+    serialized.file = error.file;
+    if (error.line !== undefined) serialized.line = error.line;
+    if (error.field !== undefined) serialized.field = error.field;
+  }
+  return serialized;
+}
+
+/** The same class, code and message on this side of the thread boundary. */
+export function deserializeError(error: SerializedError): Error {
+  let rebuilt: Error;
+  if (error.name === 'InputError' && error.code !== undefined && error.file !== undefined) {
+    const where = { file: error.file, ...(error.line === undefined ? {} : { line: error.line }), ...(error.field === undefined ? {} : { field: error.field }) };
+    rebuilt = new InputError(error.code, error.reason ?? error.message, where);
+  } else if (error.name === 'UsageError') {
+    rebuilt = new UsageError(error.message, error.code);
+  } else if (error.code !== undefined) {
+    rebuilt = new RerankBatchError(error.code, error.message);
+  } else {
+    rebuilt = new Error(error.message);
+  }
+  if (error.stack !== undefined) rebuilt.stack = error.stack;
+  return rebuilt;
+}
+
+/** Opens a source in the calling thread (what the planning thread runs). */
+export function openSource(source: PairSource, callbacks: Pick<PairReaderOptions, 'onReject' | 'onNotice'>): AsyncIterable<ReadPair> {
+  return source.kind === 'pairs' ? openPairs(source.file, { ...source.options, ...callbacks }) : openRunPairs({ ...source.options, ...callbacks });
+}
+
+/** The file errors are reported against. */
+export function sourceFile(source: PairSource): string {
+  return source.kind === 'pairs' ? source.file : source.options.runFile;
+}
+
+/** The jobs of an input, and its totals once every job has been taken. */
+export interface PlannedInput extends AsyncIterable<PlannedJob> {
+  /** Queries, pairs and batches of the whole input; undefined until the last job has been taken. */
+  readonly totals: ProducerTotals | undefined;
+}
+
+/**
+ * The jobs of run `runId` for `source`: read, parsed, validated, planned into batches (BatchPlanner) and
+ * made into job payloads with their ids, in a worker thread. Parsing is most of the producer's CPU: this
+ * way it runs beside the enqueueing and collecting of the calling thread instead of taking turns with
+ * them, and the pairs never reach the calling thread's heap. Same batches in the same order, same errors
+ * (InputError with file, line and field), and the same `onReject`/`onNotice` calls, delivered in order
+ * between the jobs, as reading and planning in the calling thread. At most PLAN_AHEAD_MESSAGES messages
+ * wait between the threads. Options are checked at once (UsageError); stopping the iteration early stops
+ * the thread.
+ */
+export function planAhead(runId: string, source: PairSource, planner: PlannerOptions, callbacks: PlanAheadCallbacks = {}): PlannedInput {
+  // Validate the options here, so that a bad option throws now, as openPairs would, not on the first job.
+  openSource(source, {});
+  const file = sourceFile(source);
+  const { onReject, onNotice } = normalizePairReaderOptions(file, {
+    format: source.kind === 'pairs' ? source.options.format : 'tsv',
+    ...(callbacks.onReject === undefined ? {} : { onReject: callbacks.onReject }),
+    ...(callbacks.onNotice === undefined ? {} : { onNotice: callbacks.onNotice }),
+  });
+  let totals: ProducerTotals | undefined;
+  const work: PlanAheadWork = { runId, source, planner };
+  return {
+    get totals() {
+      return totals;
+    },
+    async *[Symbol.asyncIterator](): AsyncGenerator<PlannedJob, void, undefined> {
+      const thread = new Worker(compiledModule('./plan-ahead-thread.js', import.meta.url), { workerData: work });
+      const inbox: PlanAheadMessage[] = [];
+      let failure: Error | undefined;
+      let exited = false;
+      let wake: (() => void) | undefined;
+      thread.on('message', (message: PlanAheadMessage) => {
+        inbox.push(message);
+        wake?.();
+      });
+      thread.on('error', (error) => {
+        failure ??= error;
+        wake?.();
+      });
+      thread.on('exit', () => {
+        exited = true;
+        wake?.();
+      });
+      try {
+        for (;;) {
+          // The inbox holds a few messages at most (see PLAN_AHEAD_MESSAGES), so shift() is cheap.
+          const message = inbox.shift();
+          if (message === undefined) {
+            if (failure !== undefined) throw failure;
+            if (exited) throw new RerankBatchError('ERR_READ_THREAD', `the thread reading ${file} stopped before the end of the input`);
+            await new Promise<void>((resolve) => (wake = resolve));
+            wake = undefined;
+            continue;
+          }
+          if (message.type !== 'done' && message.type !== 'error') thread.postMessage(CREDIT);
+          switch (message.type) {
+            case 'jobs':
+              for (const job of message.jobs) yield job;
+              break;
+            case 'reject':
+              onReject(message.reject);
+              break;
+            case 'notice':
+              onNotice(message.notice);
+              break;
+            case 'empty-text':
+              callbacks.onEmptyText?.(message.pair);
+              break;
+            case 'error':
+              throw deserializeError(message.error);
+            case 'done':
+              totals = message.totals;
+              return;
+          }
+        }
+      } finally {
+        await thread.terminate();
+      }
+    },
+  };
+}
