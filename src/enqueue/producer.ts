@@ -102,7 +102,7 @@ export async function produce(
   await flush();
   const totals = planned.totals;
   if (options.signal?.aborted === true || totals === undefined) {
-    logger.warn({ runId: options.runId, enqueued }, 'stopped reading the input (shutdown); run the same command again to resume');
+    logger.warn({ runId: options.runId, enqueued }, 'stopped reading the input before its end (a shutdown, or the run failed: see its error); what was queued stays queued');
     return { queries: 0, pairs: 0, batches: 0, enqueued, alreadySubmitted };
   }
   await store.setTotals(options.runId, totals);
