@@ -39,19 +39,22 @@ export class SpoolIndex {
   }
 
   set(jobId: string, ref: RecordRef): void {
-    const before = this.get(jobId);
-    if (before !== undefined) this.counts[before.type] -= 1;
     this.counts[ref.type] += 1;
     if (!STANDARD_ID.test(jobId)) {
+      const before = this.other.get(jobId);
+      if (before !== undefined) this.counts[before.type] -= 1;
       this.other.set(jobId, ref);
       return;
     }
     if ((this.used + 1) * 2 > this.capacity) this.grow();
     const key = words(jobId);
     const slot = this.find(key);
-    if (this.types[slot] === 0) {
+    const before = this.types[slot] as number;
+    if (before === 0) {
       this.used += 1;
       this.ids.set(key, slot * WORDS);
+    } else {
+      this.counts[before === TYPES.ok ? 'ok' : 'fail'] -= 1;
     }
     this.offsets[slot] = ref.offset;
     this.lengths[slot] = ref.length;
@@ -62,6 +65,12 @@ export class SpoolIndex {
   /** Batches by the type of their latest record. */
   get totals(): { ok: number; fail: number } {
     return { ...this.counts };
+  }
+
+  /** Every batch's record, without its id (cheaper: ids are rebuilt from their bits). */
+  *refs(): IterableIterator<RecordRef> {
+    for (let slot = 0; slot < this.capacity; slot++) if (this.types[slot] !== 0) yield this.refAt(slot);
+    yield* this.other.values();
   }
 
   *entries(): IterableIterator<[string, RecordRef]> {

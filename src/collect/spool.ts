@@ -158,7 +158,7 @@ export class Spool {
   /** Group the index by query once, for writing outputs query by query. */
   groupByQuery(): Map<string, RecordRef[]> {
     const groups = new Map<string, RecordRef[]>();
-    for (const [, ref] of this.byJob.entries()) {
+    for (const ref of this.byJob.refs()) {
       const list = groups.get(ref.queryId);
       if (list === undefined) groups.set(ref.queryId, [ref]);
       else list.push(ref);

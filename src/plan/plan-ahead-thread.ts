@@ -8,7 +8,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { rerankJobId } from '../../jobs/job-id.js';
 import { JOB_CONTRACT_VERSION, type RerankJobPayload } from '../../jobs/rerank-job.js';
 import { BatchPlanner, type PlannedBatch } from './batch-planner.js';
-import { openSource, PLAN_AHEAD_MESSAGES, serializeError, sourceFile, type PlanAheadCredit, type PlanAheadMessage, type PlanAheadWork, type PlannedJob } from './plan-ahead.js';
+import { serializeError } from '../errors/serialized-error.js';
+import { openSource, PLAN_AHEAD_MESSAGES, sourceFile, type PlanAheadCredit, type PlanAheadMessage, type PlanAheadWork, type PlannedJob } from './plan-ahead.js';
 
 /** A chunk is sent at this many jobs or this many UTF-16 units of document text, whichever comes first. */
 const CHUNK_JOBS = 8;

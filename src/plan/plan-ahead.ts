@@ -1,8 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { compiledModule } from '../compiled-module.js';
-import { InputError } from '../errors/input-error.js';
 import { RerankBatchError } from '../errors/rerank-batch-error.js';
-import { UsageError } from '../errors/usage-error.js';
+import { deserializeError, type SerializedError } from '../errors/serialized-error.js';
 import { openPairs } from '../read/open-pairs.js';
 import { normalizePairReaderOptions, type PairReaderOptions, type PairReject, type ReaderNotice, type ReadPair } from '../read/reader-options.js';
 import { openRunPairs, type RunPairsOptions } from '../read/run-pairs.js';
@@ -59,50 +58,9 @@ export interface PlanAheadCredit {
   type: 'credit';
 }
 
-export interface SerializedError {
-  name: string;
-  message: string;
-  code?: string;
-  reason?: string;
-  file?: string;
-  line?: number;
-  field?: string;
-  stack?: string;
-}
-
 /** Messages (mostly chunks of jobs) the thread may have sent and the main thread not yet taken: bounds the memory between the two. */
 export const PLAN_AHEAD_MESSAGES = 2;
 const CREDIT: PlanAheadCredit = { type: 'credit' };
-
-export function serializeError(error: unknown): SerializedError {
-  if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
-  const serialized: SerializedError = { name: error.name, message: error.message, ...(error.stack === undefined ? {} : { stack: error.stack }) };
-  if (error instanceof RerankBatchError) serialized.code = error.code;
-  if (error instanceof InputError) {
-    serialized.reason = error.reason;
-    serialized.file = error.file;
-    if (error.line !== undefined) serialized.line = error.line;
-    if (error.field !== undefined) serialized.field = error.field;
-  }
-  return serialized;
-}
-
-/** The same class, code and message on this side of the thread boundary. */
-export function deserializeError(error: SerializedError): Error {
-  let rebuilt: Error;
-  if (error.name === 'InputError' && error.code !== undefined && error.file !== undefined) {
-    const where = { file: error.file, ...(error.line === undefined ? {} : { line: error.line }), ...(error.field === undefined ? {} : { field: error.field }) };
-    rebuilt = new InputError(error.code, error.reason ?? error.message, where);
-  } else if (error.name === 'UsageError') {
-    rebuilt = new UsageError(error.message, error.code);
-  } else if (error.code !== undefined) {
-    rebuilt = new RerankBatchError(error.code, error.message);
-  } else {
-    rebuilt = new Error(error.message);
-  }
-  if (error.stack !== undefined) rebuilt.stack = error.stack;
-  return rebuilt;
-}
 
 /** Opens a source in the calling thread (what the planning thread runs). */
 export function openSource(source: PairSource, callbacks: Pick<PairReaderOptions, 'onReject' | 'onNotice'>): AsyncIterable<ReadPair> {

@@ -15,6 +15,7 @@ describe('SpoolIndex', () => {
     const seen = new Map(index.entries());
     expect(seen.size).toBe(n);
     expect(seen.get(jobId(123))).toEqual(ref(123));
+    expect([...index.refs()]).toEqual([...seen.values()]);
     expect(index.totals).toEqual({ ok: n, fail: 0 });
   });
 
