@@ -79,6 +79,28 @@ function oncePerDoc<T extends { docId: string }>(items: T[], better: (a: T, b: T
   return { kept, dropped: items.length - kept.length };
 }
 
+/** A number as JSON.stringify writes it. */
+const jsonNumber = (value: number | null): string => (value !== null && Number.isFinite(value) ? String(value) : 'null');
+
+/**
+ * One query's lines of ranked.trec and of ranked.jsonl (`{query_id, query, results: [{doc_id, score,
+ * rank, original_rank, original_score}]}`, the bytes JSON.stringify would write). Built together by hand:
+ * writing is the run's last step, on one thread, and formatting numbers is most of its cost; this way
+ * each score is formatted once for both files, and no result objects are made.
+ */
+function queryLines(queryId: string, query: string, kept: RankedItem[], originalRanks: ReadonlyMap<string, number>, runTag: string): { trec: string; jsonl: string } {
+  let trec = '';
+  let jsonl = `{"query_id":${JSON.stringify(queryId)},"query":${JSON.stringify(query)},"results":[`;
+  for (let i = 0; i < kept.length; i++) {
+    const item = kept[i] as RankedItem;
+    const score = formatScore(item.score);
+    trec += `${queryId} Q0 ${item.docId} ${i + 1} ${score} ${runTag}\n`;
+    const originalRank = item.originalRank ?? originalRanks.get(item.docId) ?? null;
+    jsonl += `${i === 0 ? '' : ','}{"doc_id":${JSON.stringify(item.docId)},"score":${Number.isFinite(item.score) ? score : 'null'},"rank":${i + 1},"original_rank":${jsonNumber(originalRank)},"original_score":${jsonNumber(item.originalScore)}}`;
+  }
+  return { trec, jsonl: `${jsonl}]}\n` };
+}
+
 /**
  * Write ranked.trec, ranked.jsonl, failures.jsonl and (with qrels) metrics.json from the spool, one
  * query at a time: memory holds one query's candidates, never the whole run.
@@ -110,8 +132,9 @@ export async function writeOutputs(spool: Spool, options: OutputOptions): Promis
           summary.rateLimited += record.rateLimited;
           for (const [docId, score, originalScore, originalRank] of record.items) {
             const item = { docId, originalScore, originalRank };
+            // A literal, not a spread of item: this loop runs once per pair.
             if (score === null) unscored.push(item);
-            else scored.push({ ...item, score });
+            else scored.push({ docId, score, originalScore, originalRank });
             all.push(item);
           }
         } else {
@@ -140,23 +163,15 @@ export async function writeOutputs(spool: Spool, options: OutputOptions): Promis
       if (unscored.length > 0) {
         // Below every API score of the query, all tied (then ordered by doc id, as trec_eval would).
         const floor = scored.length === 0 ? 0 : Math.min(...scored.map((item) => item.score)) - 1;
-        for (const item of unscored) scored.push({ ...item, score: floor });
+        for (const item of unscored) scored.push({ docId: item.docId, score: floor, originalScore: item.originalScore, originalRank: item.originalRank });
       }
       scored.sort(compareTrecOrder);
       const kept = options.topN === undefined ? scored : scored.slice(0, options.topN);
       const originalOrder = baselineOf(all)?.sort(compareTrecOrder);
       const originalRanks = new Map(originalOrder?.map((item, i) => [item.docId, i + 1]));
-      const results = kept.map((item, i) => ({
-        doc_id: item.docId,
-        score: item.score,
-        rank: i + 1,
-        original_rank: item.originalRank ?? originalRanks.get(item.docId) ?? null,
-        original_score: item.originalScore,
-      }));
-      let lines = '';
-      for (const [i, item] of kept.entries()) lines += `${queryId} Q0 ${item.docId} ${i + 1} ${formatScore(item.score)} ${options.runTag}\n`;
-      await trec.write(lines);
-      await jsonl.write(`${JSON.stringify({ query_id: queryId, query, results })}\n`);
+      const lines = queryLines(queryId, query, kept, originalRanks, options.runTag);
+      await trec.write(lines.trec);
+      await jsonl.write(lines.jsonl);
       reranked?.addQuery(queryId, kept.map((item) => ({ docId: item.docId, score: item.score })));
       if (baseline !== undefined) {
         if (originalOrder === undefined) baseline = undefined;

@@ -54,4 +54,46 @@ describe('writeOutputs', () => {
     expect(summary).not.toHaveProperty('repeatsDropped');
     expect(summary.scoredPairs).toBe(2);
   });
+
+  it('writes ranked.jsonl lines byte for byte as JSON.stringify would, with ranks from the first stage', async () => {
+    const temp = await tempDir('write-outputs');
+    remove = temp.remove;
+    const spool = await Spool.open(join(temp.dir, 'run.spool'));
+    const query = 'naïve "quoted" \\ query\twith 🙂 and \u2028';
+    await spool.append([
+      {
+        t: 'ok',
+        job: 'b-1',
+        q: 'q "1"',
+        query,
+        // Scores and first-stage values that print differently: exponents, tiny, negative zero, nulls.
+        items: [
+          ['dé"1', 1e21, 12.5, 1],
+          ['d\\2', 5e-7, null, 3],
+          ['d3', -0, -1.25, null],
+          ['d4', 0.1 + 0.2, 7, 2],
+          ['d5', null, 1, 4],
+        ],
+        requests: 1,
+        rateLimited: 0,
+        attempts: 1,
+      },
+    ]);
+    await writeOutputs(spool, { outDir: temp.dir, runTag: 'tag' });
+    spool.close();
+    const jsonl = await readFile(join(temp.dir, 'ranked.jsonl'), 'utf8');
+    const results = [
+      { doc_id: 'dé"1', score: 1e21, rank: 1, original_rank: 1, original_score: 12.5 },
+      { doc_id: 'd4', score: 0.1 + 0.2, rank: 2, original_rank: 2, original_score: 7 },
+      { doc_id: 'd\\2', score: 5e-7, rank: 3, original_rank: 3, original_score: null },
+      // No first-stage rank of its own: its place in the first-stage order is missing too, since not every
+      // candidate has a score or a rank.
+      { doc_id: 'd3', score: -0, rank: 4, original_rank: null, original_score: -1.25 },
+      // Unscored (empty text): below every API score.
+      { doc_id: 'd5', score: -1, rank: 5, original_rank: 4, original_score: 1 },
+    ];
+    expect(jsonl).toBe(`${JSON.stringify({ query_id: 'q "1"', query, results })}\n`);
+    const trec = await readFile(join(temp.dir, 'ranked.trec'), 'utf8');
+    expect(trec.split('\n').slice(0, 3)).toEqual(['q "1" Q0 dé"1 1 1e+21 tag', 'q "1" Q0 d4 2 0.30000000000000004 tag', 'q "1" Q0 d\\2 3 5e-7 tag']);
+  });
 });
