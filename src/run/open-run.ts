@@ -111,7 +111,7 @@ export async function openSubmittedRun(
       maxRetryDelayMs: options.maxRetryDelayMs,
       ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
     };
-    const queue: RerankQueue = new Queue(runQueueName(runId), { connection, prefix: options.prefix, streams: { events: { maxLen: EVENTS_MAX_LEN } } });
+    const queue = runQueue(runId, connection, options.prefix);
     steps.push(() => queue.close());
     const previousStatus = await store.register(config);
     if (previousStatus === 'aborted') {
@@ -123,6 +123,11 @@ export async function openSubmittedRun(
     await close();
     throw err;
   }
+}
+
+/** A run's queue, with its event stream capped (EVENTS_MAX_LEN). */
+function runQueue(runId: string, connection: RedisConnection, prefix: string): RerankQueue {
+  return new Queue(runQueueName(runId), { connection, prefix, streams: { events: { maxLen: EVENTS_MAX_LEN } } });
 }
 
 /** Open an existing run by id (collect, status, retry-failed, cancel). Throws ERR_RUN_UNKNOWN when Redis has no such run. */
@@ -142,7 +147,7 @@ export async function openExistingRun(
     const store = new RunStore(connection, prefix);
     const state = await store.get(runId);
     if (state === undefined) throw new RerankBatchError('ERR_RUN_UNKNOWN', `no run "${runId}" under prefix ${prefix} on ${redis.displayUrl}`);
-    const queue: RerankQueue = new Queue(runQueueName(runId), { connection, prefix, streams: { events: { maxLen: EVENTS_MAX_LEN } } });
+    const queue = runQueue(runId, connection, prefix);
     steps.push(() => queue.close());
     return { runId, redis, connection, store, queue, state, close };
   } catch (err) {

@@ -150,7 +150,6 @@ export class RunStore {
     };
   }
 
-  /** Which of these job ids were collected already, in order. */
   /**
    * For each job, whether it was collected or its key (`jobKeys[i]`) is still in Redis, read in one
    * MULTI: a job absent from both cannot become collected before it is added again (nothing can score a
