@@ -58,8 +58,14 @@ export interface PlanAheadCredit {
   type: 'credit';
 }
 
-/** Messages (mostly chunks of jobs) the thread may have sent and the main thread not yet taken: bounds the memory between the two. */
-export const PLAN_AHEAD_MESSAGES = 2;
+/**
+ * Messages (mostly chunks of jobs) the thread may have sent and the main thread not yet taken: bounds the
+ * memory between the two (at most 8 chunks of 2^18 UTF-16 units of text, ~4 MB). It must cover a whole
+ * producer bulk (50 jobs; 8 chunks hold 64): the producer takes a bulk, then waits for Redis to add it,
+ * and the thread reads on meanwhile. With 2 (16 jobs) the thread, the run's critical path, stood idle
+ * 1.0-2.0 s of a 200,000-pair run waiting for credit.
+ */
+export const PLAN_AHEAD_MESSAGES = 8;
 const CREDIT: PlanAheadCredit = { type: 'credit' };
 
 /** Opens a source in the calling thread (what the planning thread runs). */
