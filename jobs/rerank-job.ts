@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { JOB_CONTRACT_VERSION } from './contract-version.js';
 
-/** Version of the payload and result shapes; a worker refuses jobs of another version. */
-export const JOB_CONTRACT_VERSION = 1;
+export { JOB_CONTRACT_VERSION };
 
 /** One candidate of a batch, as it travels to the worker. */
 export const batchDocSchema = z.object({

@@ -6,7 +6,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { rerankJobId } from '../../jobs/job-id.js';
-import { JOB_CONTRACT_VERSION, type RerankJobPayload } from '../../jobs/rerank-job.js';
+import { JOB_CONTRACT_VERSION } from '../../jobs/contract-version.js';
+import type { RerankJobPayload } from '../../jobs/rerank-job.js';
 import { BatchPlanner, type PlannedBatch } from './batch-planner.js';
 import { serializeError } from '../errors/serialized-error.js';
 import { openSource, PLAN_AHEAD_MESSAGES, sourceFile, type PlanAheadCredit, type PlanAheadMessage, type PlanAheadWork, type PlannedJob } from './plan-ahead.js';
