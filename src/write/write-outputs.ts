@@ -79,6 +79,14 @@ function oncePerDoc<T extends { docId: string }>(items: T[], better: (a: T, b: T
   return { kept, dropped: items.length - kept.length };
 }
 
+/** Whether no doc id appears twice among a query's candidates (the usual case, checked with one Set). */
+function allDistinct(scored: RankedItem[], unscored: RankedItem[]): boolean {
+  const ids = new Set<string>();
+  for (const item of scored) ids.add(item.docId);
+  for (const item of unscored) ids.add(item.docId);
+  return ids.size === scored.length + unscored.length;
+}
+
 /** A number as JSON.stringify writes it. */
 const jsonNumber = (value: number | null): string => (value !== null && Number.isFinite(value) ? String(value) : 'null');
 
@@ -120,7 +128,9 @@ export async function writeOutputs(spool: Spool, options: OutputOptions): Promis
     for (const queryId of queryIds) {
       let query = '';
       let scored: RankedItem[] = [];
-      let unscored: Omit<RankedItem, 'score'>[] = [];
+      /** Candidates of empty text: their score is set below, under every API score of the query. */
+      let unscored: RankedItem[] = [];
+      /** Every candidate, failed ones included, for the first-stage order (which reads no `score`). */
       let all: Omit<RankedItem, 'score'>[] = [];
       for (const ref of groups.get(queryId) ?? []) {
         const record = spool.read(ref);
@@ -131,10 +141,10 @@ export async function writeOutputs(spool: Spool, options: OutputOptions): Promis
           summary.apiRequests += record.requests;
           summary.rateLimited += record.rateLimited;
           for (const [docId, score, originalScore, originalRank] of record.items) {
-            const item = { docId, originalScore, originalRank };
-            // A literal, not a spread of item: this loop runs once per pair.
+            // One object per pair, in both lists: this loop runs once per pair.
+            const item: RankedItem = { docId, score: score ?? 0, originalScore, originalRank };
             if (score === null) unscored.push(item);
-            else scored.push({ docId, score, originalScore, originalRank });
+            else scored.push(item);
             all.push(item);
           }
         } else {
@@ -148,12 +158,11 @@ export async function writeOutputs(spool: Spool, options: OutputOptions): Promis
         }
       }
       summary.queries += 1;
-      const once = oncePerDoc(scored, (a, b) => a.score > b.score);
-      const scoredIds = new Set(once.kept.map((item) => item.docId));
-      const unscoredOnce = oncePerDoc(unscored.filter((item) => !scoredIds.has(item.docId)), () => false);
-      const repeats = once.dropped + (unscored.length - unscoredOnce.kept.length);
-      if (repeats > 0) {
-        summary.repeatsDropped = (summary.repeatsDropped ?? 0) + repeats;
+      if (!allDistinct(scored, unscored)) {
+        const once = oncePerDoc(scored, (a, b) => a.score > b.score);
+        const scoredIds = new Set(once.kept.map((item) => item.docId));
+        const unscoredOnce = oncePerDoc(unscored.filter((item) => !scoredIds.has(item.docId)), () => false);
+        summary.repeatsDropped = (summary.repeatsDropped ?? 0) + once.dropped + (unscored.length - unscoredOnce.kept.length);
         scored = once.kept;
         unscored = unscoredOnce.kept;
         all = oncePerDoc(all, () => false).kept;
@@ -163,11 +172,16 @@ export async function writeOutputs(spool: Spool, options: OutputOptions): Promis
       if (unscored.length > 0) {
         // Below every API score of the query, all tied (then ordered by doc id, as trec_eval would).
         const floor = scored.length === 0 ? 0 : Math.min(...scored.map((item) => item.score)) - 1;
-        for (const item of unscored) scored.push({ docId: item.docId, score: floor, originalScore: item.originalScore, originalRank: item.originalRank });
+        for (const item of unscored) {
+          item.score = floor;
+          scored.push(item);
+        }
       }
       scored.sort(compareTrecOrder);
       const kept = options.topN === undefined ? scored : scored.slice(0, options.topN);
-      const originalOrder = baselineOf(all)?.sort(compareTrecOrder);
+      // The first-stage order gives ranked.jsonl's original_rank where the input had none, and the baseline metrics.
+      const needOriginalOrder = baseline !== undefined || kept.some((item) => item.originalRank === null);
+      const originalOrder = needOriginalOrder ? baselineOf(all)?.sort(compareTrecOrder) : undefined;
       const originalRanks = new Map(originalOrder?.map((item, i) => [item.docId, i + 1]));
       const lines = queryLines(queryId, query, kept, originalRanks, options.runTag);
       await trec.write(lines.trec);

@@ -96,4 +96,25 @@ describe('writeOutputs', () => {
     const trec = await readFile(join(temp.dir, 'ranked.trec'), 'utf8');
     expect(trec.split('\n').slice(0, 3)).toEqual(['q "1" Q0 dé"1 1 1e+21 tag', 'q "1" Q0 d4 2 0.30000000000000004 tag', 'q "1" Q0 d\\2 3 5e-7 tag']);
   });
+
+  it('ranks the first stage by its scores when the input had no ranks, and leaves original_rank null when it had neither', async () => {
+    const temp = await tempDir('write-outputs');
+    remove = temp.remove;
+    const spool = await Spool.open(join(temp.dir, 'run.spool'));
+    const item = (docId: string, score: number, originalScore: number | null): [string, number, number | null, null] => [docId, score, originalScore, null];
+    await spool.append([
+      // Query 1: first-stage scores only (a BM25 run without ranks); ties broken by doc id as trec_eval does.
+      { t: 'ok', job: 'b-1', q: '1', query: 'one', items: [item('a', 0.1, 3), item('b', 0.9, 5)], requests: 1, rateLimited: 0, attempts: 1 },
+      { t: 'ok', job: 'b-2', q: '1', query: 'one', items: [item('c', 0.5, 5), item('d', 0.7, 1)], requests: 1, rateLimited: 0, attempts: 1 },
+      // Query 2: one candidate without a first-stage score, so there is no first-stage order.
+      { t: 'ok', job: 'b-3', q: '2', query: 'two', items: [item('x', 0.2, 2), item('y', 0.4, null)], requests: 1, rateLimited: 0, attempts: 1 },
+    ]);
+    await writeOutputs(spool, { outDir: temp.dir, runTag: 'tag' });
+    spool.close();
+    const lines = (await readFile(join(temp.dir, 'ranked.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { results: { doc_id: string; original_rank: number | null }[] });
+    expect(lines.map((line) => line.results.map((r) => [r.doc_id, r.original_rank]))).toEqual([
+      [['b', 2], ['d', 4], ['c', 1], ['a', 3]],
+      [['y', null], ['x', null]],
+    ]);
+  });
 });
