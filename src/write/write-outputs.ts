@@ -171,7 +171,10 @@ export async function writeOutputs(spool: Spool, options: OutputOptions): Promis
       summary.unscoredPairs += unscored.length;
       if (unscored.length > 0) {
         // Below every API score of the query, all tied (then ordered by doc id, as trec_eval would).
-        const floor = scored.length === 0 ? 0 : Math.min(...scored.map((item) => item.score)) - 1;
+        // A loop, not Math.min(...scores): a spread of a very large query's scores overflows the stack.
+        let lowest = Number.POSITIVE_INFINITY;
+        for (const item of scored) if (item.score < lowest) lowest = item.score;
+        const floor = scored.length === 0 ? 0 : lowest - 1;
         for (const item of unscored) {
           item.score = floor;
           scored.push(item);

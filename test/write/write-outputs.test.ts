@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Spool, type SpoolRecord } from '../../src/collect/spool.js';
+import { Spool, type SpoolItem, type SpoolRecord } from '../../src/collect/spool.js';
 import { writeOutputs } from '../../src/write/write-outputs.js';
 import { tempDir } from '../helpers/paths.js';
 
@@ -116,5 +116,20 @@ describe('writeOutputs', () => {
       [['b', 2], ['d', 4], ['c', 1], ['a', 3]],
       [['y', null], ['x', null]],
     ]);
+  });
+
+  it('ranks an empty-text candidate last in a query of 150,000 candidates (no spread of every score)', async () => {
+    const temp = await tempDir('write-outputs');
+    remove = temp.remove;
+    const spool = await Spool.open(join(temp.dir, 'run.spool'));
+    const items: SpoolItem[] = Array.from({ length: 150_000 }, (_, i): SpoolItem => [`d${i}`, i / 1000, null, null]);
+    items.push(['empty', null, null, null]);
+    await spool.append([{ t: 'ok', job: 'b-1', q: 'q', query: 'big', items, requests: 1, rateLimited: 0, attempts: 1 }]);
+    const summary = await writeOutputs(spool, { outDir: temp.dir, runTag: 't' });
+    spool.close();
+    expect(summary).toMatchObject({ scoredPairs: 150_000, unscoredPairs: 1 });
+    const trec = (await readFile(join(temp.dir, 'ranked.trec'), 'utf8')).trim().split('\n');
+    expect(trec).toHaveLength(150_001);
+    expect(trec.at(-1)).toBe('q Q0 empty 150001 -1 t');
   });
 });
