@@ -56,6 +56,8 @@ describe('produce', () => {
     const taken = new Promise<void>((resolve) => (firstTaken = resolve));
     const maxPending = 20;
     let peakPending = 0;
+    const workerConnection = connection.duplicate();
+    cleanups.push(async () => workerConnection.disconnect());
     const worker = new Worker<RerankJobPayload, RerankJobResult, string>(
       `rb-${runId}`,
       async () => {
@@ -65,7 +67,7 @@ describe('produce', () => {
         await new Promise((resolve) => setTimeout(resolve, 5));
         return { v: JOB_CONTRACT_VERSION, queryId: 'q', query: 'query', docs: [], unscored: true, scores: [], requests: 0, rateLimited: 0 };
       },
-      { connection: connection.duplicate(), prefix, concurrency: 2 },
+      { connection: workerConnection, prefix, concurrency: 2 },
     );
     cleanups.push(() => worker.close());
 
