@@ -6,7 +6,7 @@ import { rerankJobId } from '../../jobs/job-id.js';
 import { produce } from '../../src/enqueue/producer.js';
 import { createLogger } from '../../src/logger.js';
 import type { PlannedInput, PlannedJob } from '../../src/plan/plan-ahead.js';
-import { RunStore } from '../../src/run/run-store.js';
+import { RunStore, type ProducerTotals } from '../../src/run/run-store.js';
 import { cleanupAfterAll } from '../helpers/cleanups.js';
 import { deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
 
@@ -24,7 +24,7 @@ function plannedJob(runId: string, i: number): PlannedJob {
 function gatedInput(runId: string, total: number, first: number, gate: Promise<void>, timeoutMs: number): PlannedInput & { gateOpened: boolean } {
   const input = {
     gateOpened: false,
-    totals: undefined as { queries: number; pairs: number; batches: number } | undefined,
+    totals: undefined as ProducerTotals | undefined,
     async *[Symbol.asyncIterator](): AsyncGenerator<PlannedJob> {
       for (let i = 0; i < total; i++) {
         if (i === first) {
