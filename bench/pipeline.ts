@@ -1,6 +1,6 @@
 /** runPipeline as the benchmarks call it: timed, quiet, against a given Redis and rerank endpoint. */
-import { runPipeline, type RunReport } from '../src/run/run-pipeline.js';
-import { normalizeRunOptions, type RunOptions } from '../src/run/run-options.js';
+import { runPipeline, type RunReport } from '../src/orchestrate/run-pipeline.js';
+import { normalizeRunOptions, type RunOptions } from '../src/options/run-options.js';
 import type { Logger } from '../src/logger.js';
 
 export interface TimedRun {

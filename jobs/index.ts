@@ -2,3 +2,5 @@ export * from './names.js';
 export * from './rerank-job.js';
 export * from './job-id.js';
 export * from './default-job-options.js';
+export * from './rerank-queue.js';
+export * from './failure-reason.js';

@@ -34,3 +34,10 @@ export interface SourcePosition {
   line: number;
   field?: string;
 }
+
+/** Counts of a run's input once the producer has read all of it. */
+export interface ProducerTotals {
+  queries: number;
+  pairs: number;
+  batches: number;
+}

@@ -5,9 +5,9 @@ import type { Logger } from '../src/logger.js';
 import { AuthError } from '../src/rerank/errors/auth-error.js';
 import { PermanentApiError } from '../src/rerank/errors/permanent-api-error.js';
 import { RerankClient } from '../src/rerank/rerank-client.js';
-import type { RunConfig } from '../src/run/run-config.js';
-import type { RunStore } from '../src/run/run-store.js';
-import { encodeFailure } from './failure-reason.js';
+import type { RunConfig } from '../src/state/run-config.js';
+import type { RunStore } from '../src/state/run-store.js';
+import { encodeFailure } from '../jobs/failure-reason.js';
 
 export interface ProcessorDeps {
   store: RunStore;

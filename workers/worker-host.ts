@@ -4,7 +4,7 @@ import { runQueueName } from '../jobs/names.js';
 import type { RerankJobPayload, RerankJobResult } from '../jobs/rerank-job.js';
 import type { Logger } from '../src/logger.js';
 import type { RedisConnection } from '../src/redis/connect.js';
-import { RunStore } from '../src/run/run-store.js';
+import { RunStore } from '../src/state/run-store.js';
 import { createRerankProcessor, type RerankProcessor } from './rerank-processor.js';
 import {
   DEFAULT_LOCK_DURATION_MS,

@@ -2,16 +2,16 @@ import type { Command } from 'commander';
 import { DEFAULT_PREFIX } from '../../jobs/names.js';
 import { WorkerHost } from '../../workers/worker-host.js';
 import { DEFAULT_CONCURRENCY } from '../../workers/worker-options.js';
-import { collectRun, type OutputSettings } from '../collect/collect-run.js';
+import { collectRun, type OutputSettings } from '../orchestrate/collect-run.js';
 import { formatRunStatus, runStatus } from '../collect/run-status.js';
-import { submitInput } from '../enqueue/submit-input.js';
+import { submitInput } from '../orchestrate/submit-input.js';
 import { commandLogger } from '../logger.js';
-import { openExistingRun, openSubmittedRun } from '../run/open-run.js';
-import { normalizeRunOptions } from '../run/run-options.js';
-import type { RunState } from '../run/run-store.js';
+import { openExistingRun, openSubmittedRun } from '../orchestrate/open-run.js';
+import { normalizeRunOptions } from '../options/run-options.js';
+import type { RunState } from '../state/run-store.js';
 import { intArg } from './parse-option.js';
 import { addInputAndApiFlags, addOutputFlags, runOptionsFromFlags, type RunFlags } from './run-flags.js';
-import { shutdownSignal } from './shutdown.js';
+import { shutdownSignal } from '../orchestrate/shutdown.js';
 
 interface ExistingRunFlags {
   runId: string;

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { commandLogger } from '../logger.js';
-import { runPipeline } from '../run/run-pipeline.js';
+import { runPipeline } from '../orchestrate/run-pipeline.js';
 import { intArg } from './parse-option.js';
 import { addInputAndApiFlags, addOutputFlags, runOptionsFromFlags, type RunFlags } from './run-flags.js';
-import { shutdownSignal } from './shutdown.js';
+import { shutdownSignal } from '../orchestrate/shutdown.js';
 
 export function registerRunCommand(program: Command, setExitCode: (code: number) => void): void {
   const command = program

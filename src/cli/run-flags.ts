@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { DEFAULT_PREFIX } from '../../jobs/names.js';
-import type { RunOptions } from '../run/run-options.js';
+import type { RunOptions } from '../options/run-options.js';
 import { columnsArg, intArg, numberArg } from './parse-option.js';
 
 /** Flags of `run` and `submit`, as commander hands them over: RunOptions' names, but for --redis. */

@@ -6,7 +6,7 @@ import { commandLogger } from '../logger.js';
 import { resolveRedis } from '../redis/connect.js';
 import { warnOnEvictionPolicy } from '../redis/eviction-policy.js';
 import { intArg } from './parse-option.js';
-import { shutdownSignal } from './shutdown.js';
+import { shutdownSignal } from '../orchestrate/shutdown.js';
 
 interface WorkerFlags {
   redis?: string;

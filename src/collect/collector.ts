@@ -1,12 +1,12 @@
 import type { Job } from 'bullmq';
 import { parseRerankJobResult, type RerankJobPayload, type RerankJobResult } from '../../jobs/rerank-job.js';
-import { decodeFailure } from '../../workers/failure-reason.js';
-import type { RerankQueue } from '../enqueue/producer.js';
+import { decodeFailure } from '../../jobs/failure-reason.js';
+import type { RerankQueue } from '../../jobs/rerank-queue.js';
 import { RerankBatchError } from '../errors/rerank-batch-error.js';
 import type { Logger } from '../logger.js';
 import type { RedisConnection } from '../redis/connect.js';
 import { untilConnected } from '../redis/connection-loss.js';
-import type { RunState, RunStore } from '../run/run-store.js';
+import type { RunState, RunStore } from '../state/run-store.js';
 import type { FailedRecord, ScoredRecord, Spool, SpoolRecord } from './spool.js';
 
 export interface CollectorOptions {

@@ -1,5 +1,5 @@
-import type { RunHandle } from '../run/open-run.js';
-import type { RunState } from '../run/run-store.js';
+import type { RerankQueue } from '../../jobs/rerank-queue.js';
+import type { RunState, RunStore } from '../state/run-store.js';
 
 /** What `status` reports about a run. */
 export interface RunStatusReport {
@@ -20,7 +20,15 @@ export interface RunStatusReport {
   rateLimited: number;
 }
 
-export async function runStatus(handle: RunHandle & { state: RunState }): Promise<RunStatusReport> {
+/** What `runStatus` reads: the run's queue, its Redis state and the state as read once. */
+export interface RunStatusSource {
+  runId: string;
+  queue: RerankQueue;
+  store: RunStore;
+  state: RunState;
+}
+
+export async function runStatus(handle: RunStatusSource): Promise<RunStatusReport> {
   const { state } = handle;
   const counts = await handle.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused', 'failed', 'completed');
   const stats = await handle.store.collectedStats(handle.runId);

@@ -1,11 +1,11 @@
-import type { Queue } from 'bullmq';
 import { DEFAULT_JOB_OPTIONS } from '../../jobs/default-job-options.js';
 import { RERANK_JOB_NAME } from '../../jobs/names.js';
-import type { RerankJobPayload, RerankJobResult } from '../../jobs/rerank-job.js';
+import type { RerankQueue } from '../../jobs/rerank-queue.js';
 import type { Logger } from '../logger.js';
 import type { PlannedInput, PlannedJob } from '../plan/plan-ahead.js';
 import { untilConnected } from '../redis/connection-loss.js';
-import type { ProducerTotals, RunStore } from '../run/run-store.js';
+import type { ProducerTotals } from '../interfaces.js';
+import type { RunStore } from '../state/run-store.js';
 
 export interface ProducerOptions {
   runId: string;
@@ -35,8 +35,6 @@ export interface ProducerReport extends ProducerTotals {
 
 /** Size of the first bulk; each next one is twice as large, up to bulkSize. */
 const FIRST_BULK = 8;
-
-export type RerankQueue = Queue<RerankJobPayload, RerankJobResult, string>;
 
 /**
  * Add the planned jobs to the run's queue. Safe to call again for the same run: ids are deterministic, BullMQ

@@ -5,7 +5,7 @@ import { deserializeError, type SerializedError } from '../errors/serialized-err
 import { openPairs } from '../read/open-pairs.js';
 import { normalizePairReaderOptions, type PairReaderOptions, type PairReject, type ReaderNotice, type ReadPair } from '../read/reader-options.js';
 import { openRunPairs, type RunPairsOptions } from '../read/run-pairs.js';
-import type { ProducerTotals } from '../run/run-store.js';
+import type { ProducerTotals } from '../interfaces.js';
 import type { RerankJobPayload } from '../../jobs/rerank-job.js';
 import type { PlannerOptions } from './batch-planner.js';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openConnection, redactRedisUrl } from '../../src/redis/connect.js';
-import { runPipeline } from '../../src/run/run-pipeline.js';
+import { runPipeline } from '../../src/orchestrate/run-pipeline.js';
 import { startRerankServer, type RunningRerankServer } from '../../src/serve/rerank-server.js';
 import { startCli, stopChild, workerCompletedCount } from '../helpers/cli.js';
 import { captureLogs } from '../helpers/log-capture.js';

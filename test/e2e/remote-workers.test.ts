@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanupAfterAll } from '../helpers/cleanups.js';
-import { runPipeline } from '../../src/run/run-pipeline.js';
+import { runPipeline } from '../../src/orchestrate/run-pipeline.js';
 import { startRerankServer } from '../../src/serve/rerank-server.js';
 import { startCli, stopChild, workerCompletedCount } from '../helpers/cli.js';
 import { captureLogs } from '../helpers/log-capture.js';

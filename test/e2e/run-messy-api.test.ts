@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluate, readQrels, readTrecRun } from '../../src/evaluate/index.js';
 import { DEFAULT_INSTRUCTION } from '../../src/rerank/prompt.js';
-import { runPipeline } from '../../src/run/run-pipeline.js';
+import { runPipeline } from '../../src/orchestrate/run-pipeline.js';
 import { scoreDocuments } from '../../src/serve/bm25-scorer.js';
 import { startRerankServer, type RunningRerankServer } from '../../src/serve/rerank-server.js';
 import { captureLogs } from '../helpers/log-capture.js';

@@ -6,7 +6,7 @@ import { rerankJobId } from '../../jobs/job-id.js';
 import { produce } from '../../src/enqueue/producer.js';
 import { createLogger } from '../../src/logger.js';
 import type { PlannedInput, PlannedJob } from '../../src/plan/plan-ahead.js';
-import { RunStore, type ProducerTotals } from '../../src/run/run-store.js';
+import { RunStore, type ProducerTotals } from '../../src/state/run-store.js';
 import { cleanupAfterAll } from '../helpers/cleanups.js';
 import { deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanupAfterAll } from '../helpers/cleanups.js';
-import { runPipeline } from '../../src/run/run-pipeline.js';
+import { runPipeline } from '../../src/orchestrate/run-pipeline.js';
 import { startRerankServer } from '../../src/serve/rerank-server.js';
 import {
   API_KEY, BATCH_COUNT, MAX_DOCS, PAIRS, QRELS, deletePrefix, expectEveryPairOnce, expectNoSecret, expectSameOutputs, inputKeys, redisUrl,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { limiterFor } from '../../workers/worker-host.js';
-import { decodeFailure, encodeFailure } from '../../workers/failure-reason.js';
+import { decodeFailure, encodeFailure } from '../../jobs/failure-reason.js';
 import { JOB_CONTRACT_VERSION, parseRerankJobPayload, parseRerankJobResult, rerankJobId, resultEcho, type RerankJobPayload } from '../../jobs/index.js';
 
 const payload: RerankJobPayload = {

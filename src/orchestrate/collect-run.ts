@@ -2,23 +2,14 @@ import { join } from 'node:path';
 import { RerankBatchError } from '../errors/rerank-batch-error.js';
 import { readQrels, type Qrels } from '../evaluate/index.js';
 import type { Logger } from '../logger.js';
-import { writeManifest } from '../run/manifest.js';
-import type { RunHandle } from '../run/open-run.js';
+import { writeManifest } from '../write/manifest.js';
+import type { RunHandle } from './open-run.js';
 import { writeOutputs, type OutputSummary } from '../write/write-outputs.js';
-import { Collector } from './collector.js';
-import { Spool } from './spool.js';
+import { STATE_DIR, type OutputSettings } from '../write/output-settings.js';
+import { Collector } from '../collect/collector.js';
+import { Spool } from '../collect/spool.js';
 
-/** Where rerank-batch keeps its own files inside --out (the spool). */
-export const STATE_DIR = '.rerank-batch';
-
-/** How the outputs are written (these may differ between `collect` calls of one run). */
-export interface OutputSettings {
-  outDir: string;
-  qrels?: string;
-  topN?: number;
-  runTag: string;
-  relLevel: number;
-}
+export type { OutputSettings };
 
 export interface CollectReport {
   /** 0: every pair scored; 1: some pairs failed; 130: interrupted (partial outputs written). */

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import type { OutputSettings } from '../collect/collect-run.js';
-import { writeFileAtomic } from '../write/line-writer.js';
-import type { OutputSummary } from '../write/write-outputs.js';
-import { OUTPUT_FILES } from '../write/write-outputs.js';
-import type { RunState } from './run-store.js';
+import type { OutputSettings } from './output-settings.js';
+import { writeFileAtomic } from './line-writer.js';
+import type { OutputSummary } from './write-outputs.js';
+import { OUTPUT_FILES } from './write-outputs.js';
+import type { RunState } from '../state/run-store.js';
 
 export interface ManifestInput {
   runId: string;

@@ -1,12 +1,8 @@
+import type { ProducerTotals } from '../interfaces.js';
 import type { RedisConnection } from '../redis/connect.js';
+export type { ProducerTotals };
 import { runConfigSchema, type RunConfig } from './run-config.js';
 
-/** Counts the producer writes once it has read the whole input. */
-export interface ProducerTotals {
-  queries: number;
-  pairs: number;
-  batches: number;
-}
 
 /**
  * What `submit` (or `run`) recorded about a run, so that `collect`, `status` and `retry-failed` on any

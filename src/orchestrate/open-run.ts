@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { runQueueName } from '../../jobs/names.js';
 import { EVENTS_MAX_LEN } from '../../jobs/default-job-options.js';
-import type { RerankQueue } from '../enqueue/producer.js';
+import type { RerankQueue } from '../../jobs/rerank-queue.js';
 import { InputError } from '../errors/input-error.js';
 import { RerankBatchError } from '../errors/rerank-batch-error.js';
 import { UsageError } from '../errors/usage-error.js';
@@ -9,10 +9,11 @@ import type { Logger } from '../logger.js';
 import { resolveRedis, type RedisConnection, type ResolvedRedis } from '../redis/connect.js';
 import { warnOnEvictionPolicy } from '../redis/eviction-policy.js';
 import { startRerankServer } from '../serve/rerank-server.js';
-import type { RunConfig } from './run-config.js';
-import { deriveRunId, sha256File } from './run-id.js';
-import type { NormalizedRunOptions } from './run-options.js';
-import { RunStore, type RunState, type RunStatus } from './run-store.js';
+import type { RunConfig } from '../state/run-config.js';
+import { sha256File } from '../read/file-checksum.js';
+import { deriveRunId } from './run-id.js';
+import type { NormalizedRunOptions } from '../options/run-options.js';
+import { RunStore, type RunState, type RunStatus } from '../state/run-store.js';
 
 /** Checksums of a run's input files, by role (input, run_file, docs, queries, qrels). */
 export type InputChecksums = Record<string, { path: string; sha256: string; bytes: number }>;

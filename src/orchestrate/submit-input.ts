@@ -2,10 +2,10 @@ import type { Logger } from '../logger.js';
 import { planAhead, type PairSource } from '../plan/plan-ahead.js';
 import type { PairReject } from '../read/reader-options.js';
 import { redactRedisUrl } from '../redis/connect.js';
-import type { SubmittedRunHandle } from '../run/open-run.js';
-import { readerOptionsOf, type NormalizedRunOptions } from '../run/run-options.js';
+import type { SubmittedRunHandle } from './open-run.js';
+import { readerOptionsOf, type NormalizedRunOptions } from '../options/run-options.js';
 import { LineWriter } from '../write/line-writer.js';
-import { produce, type ProducerReport } from './producer.js';
+import { produce, type ProducerReport } from '../enqueue/producer.js';
 
 export interface SubmitReport extends ProducerReport {
   /** Rows skipped as bad (`--on-bad-row skip`), each in the rejects file. */

@@ -1,13 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WorkerHost } from '../../workers/worker-host.js';
-import { collectRun, type CollectReport } from '../collect/collect-run.js';
-import { submitInput, type SubmitReport } from '../enqueue/submit-input.js';
+import { collectRun, type CollectReport } from './collect-run.js';
+import { submitInput, type SubmitReport } from './submit-input.js';
 import { InputError } from '../errors/input-error.js';
 import { UsageError } from '../errors/usage-error.js';
 import type { Logger } from '../logger.js';
 import { openSubmittedRun } from './open-run.js';
-import { normalizeRunOptions, type RunOptions } from './run-options.js';
+import { normalizeRunOptions, type RunOptions } from '../options/run-options.js';
 
 export interface RunReport extends CollectReport {
   runId: string;
