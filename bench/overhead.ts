@@ -71,7 +71,7 @@ export async function overhead(ctx: BenchContext): Promise<BenchResult> {
       const warm = join(dir, 'warm.csv');
       await writeCorpus({ out: warm, queries: 20, perQuery, seed: 12 + ctx.seed });
       await runDirect({ input: warm, trecFile: join(dir, 'warm.trec'), apiUrl: server.url, concurrency });
-      await timedPipeline({ input: warm, out: join(dir, 'warm-out'), redisUrl: redis.url, apiUrl: server.url, concurrency, runId: 'bench-overhead-warm' }, ctx.logger);
+      await timedPipeline({ input: warm, out: join(dir, 'warm-out'), redis: redis.url, apiUrl: server.url, concurrency, runId: 'bench-overhead-warm' }, ctx.logger);
 
       const directTrec = join(dir, 'direct.trec');
       const directMs: number[] = [];
@@ -96,7 +96,7 @@ export async function overhead(ctx: BenchContext): Promise<BenchResult> {
         // A new run id each time: the same one would resume the finished run and redo nothing.
         out = join(dir, `out-${rep}`);
         cpuBefore = await cpuNow(server.pid, redis.url);
-        pipeline = await timedPipeline({ input, out, redisUrl: redis.url, apiUrl: server.url, concurrency, runId: `bench-overhead-${rep}` }, ctx.logger);
+        pipeline = await timedPipeline({ input, out, redis: redis.url, apiUrl: server.url, concurrency, runId: `bench-overhead-${rep}` }, ctx.logger);
         pipelineCpu = cpuSince(cpuBefore, await cpuNow(server.pid, redis.url));
         pipelineServer = await server.stats();
         pipelineMs.push(pipeline.wallMs);
@@ -133,7 +133,7 @@ export async function overhead(ctx: BenchContext): Promise<BenchResult> {
           `overhead: ${ctx.input === undefined ? 'synthetic corpus' : `input ${ctx.input}`}, ${pairs.toLocaleString('en-US')} pairs, ${mb(corpusBytes)}${ctx.input === undefined ? ` CSV, generated in ${seconds(genMs)}` : ''}; ` +
             `pipeline ${Math.round(pairs / (piped / 1000)).toLocaleString('en-US')} pairs/s, direct ${Math.round(pairs / (direct / 1000)).toLocaleString('en-US')} pairs/s; ` +
             `each repetition (s): pipeline ${list(pipelineMs)}, direct ${list(directMs)}; ` +
-            `requests: pipeline ${pipelineServer.requests}, direct ${directServer.requests}; exit code ${pipeline.report.exitCode}, failed pairs ${pipeline.report.summary.failedPairs}.`,
+            `requests: pipeline ${pipelineServer.requests}, direct ${directServer.requests}; outcome ${pipeline.report.outcome}, failed pairs ${pipeline.report.summary.failedPairs}.`,
           `overhead: CPU time of the last repetition, pipeline: ${formatCpu(pipelineCpu)}; direct: ${formatCpu(directCpu)}. ` +
             'The pipeline parses the input in a thread of its own; the direct baseline parses, calls and writes in one.',
         ],

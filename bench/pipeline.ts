@@ -1,6 +1,6 @@
-/** runPipeline as the benchmarks call it: timed, quiet, against a given Redis and rerank endpoint. */
-import { runPipeline, type RunReport } from '../src/orchestrate/run-pipeline.js';
-import { normalizeRunOptions, type RunOptions } from '../src/options/run-options.js';
+/** The run pipeline as the benchmarks call it: timed, quiet, against a given Redis and rerank endpoint. */
+import { run, type RunReport } from '../src/orchestrate/run-pipeline.js';
+import type { RunOptions } from '../src/options/run-options.js';
 import type { Logger } from '../src/logger.js';
 
 export interface TimedRun {
@@ -15,21 +15,6 @@ delete BENCH_ENV.RERANK_API_URL;
 
 export async function timedPipeline(options: RunOptions, logger: Logger): Promise<TimedRun> {
   const started = performance.now();
-  const report = await runPipeline(options, logger, BENCH_ENV);
+  const report = await run(options, { logger, env: BENCH_ENV });
   return { report, wallMs: performance.now() - started };
-}
-
-/**
- * Run options with an option RunOptions may not have yet (another change may add it, e.g. `rateLimit`):
- * returns the options and whether normalizeRunOptions kept it, i.e. whether the pipeline knows it.
- */
-export function withOptionalOption(options: RunOptions, name: string, value: number): { options: RunOptions; supported: boolean } {
-  const extended: RunOptions = Object.assign({ ...options }, { [name]: value });
-  try {
-    const normalized: object = normalizeRunOptions(extended, BENCH_ENV);
-    const supported = name in normalized && (normalized as Record<string, unknown>)[name] === value;
-    return { options: supported ? extended : options, supported };
-  } catch {
-    return { options, supported: false };
-  }
 }

@@ -34,7 +34,7 @@ export async function scaleOut(ctx: BenchContext): Promise<BenchResult> {
           await Promise.all(workers.map((worker) => worker.waitForOutput('worker started')));
           await server.reset();
           const run = await timedPipeline(
-            { input, out: join(dir, `out-${count}`), redisUrl: redis.url, prefix, apiUrl: server.url, workers: false, concurrency: perWorker, runId },
+            { input, out: join(dir, `out-${count}`), redis: redis.url, prefix, apiUrl: server.url, workers: false, concurrency: perWorker, runId },
             ctx.logger,
           );
           const stats = await server.stats();

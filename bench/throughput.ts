@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import { startRedisServer } from '../src/redis/redis-server-process.js';
 import { pct, scaled, seconds, startServerChild, withTempDir, type BenchContext, type BenchResult } from './lib.js';
-import { timedPipeline, withOptionalOption } from './pipeline.js';
+import { timedPipeline } from './pipeline.js';
 import { writeCorpus } from './synthetic-corpus.js';
 
 const PER_QUERY = 10;
@@ -26,7 +26,7 @@ export async function latencyBound(ctx: BenchContext): Promise<BenchResult> {
     const redis = await startRedisServer();
     const server = await startServerChild({ latencyMs });
     try {
-      const run = await timedPipeline({ input, out: join(dir, 'out'), redisUrl: redis.url, apiUrl: server.url, concurrency, runId: 'bench-latency' }, ctx.logger);
+      const run = await timedPipeline({ input, out: join(dir, 'out'), redis: redis.url, apiUrl: server.url, concurrency, runId: 'bench-latency' }, ctx.logger);
       const stats = await server.stats();
       const achieved = stats.steadyOkPerSecond;
       const windowRate = stats.ok / (stats.okWindowMs / 1000);
@@ -66,9 +66,7 @@ export async function rateBound(ctx: BenchContext): Promise<BenchResult> {
     const redis = await startRedisServer();
     const server = await startServerChild({ latencyMs, maxRequestsPerSecond: rate });
     try {
-      const base = { input, out: join(dir, 'out'), redisUrl: redis.url, apiUrl: server.url, concurrency, runId: 'bench-rate' };
-      const { options, supported } = withOptionalOption(base, 'rateLimit', rate);
-      const run = await timedPipeline(options, ctx.logger);
+      const run = await timedPipeline({ input, out: join(dir, 'out'), redis: redis.url, apiUrl: server.url, concurrency, runId: 'bench-rate', rateLimit: rate }, ctx.logger);
       const stats = await server.stats();
       const windowS = stats.okWindowMs / 1000;
       const achieved = stats.ok / windowS;
@@ -82,7 +80,7 @@ export async function rateBound(ctx: BenchContext): Promise<BenchResult> {
         name: 'rate',
         rows: [
           {
-            benchmark: `rate-bound${supported ? ' (rateLimit=R)' : ' (retries only)'}`,
+            benchmark: 'rate-bound (rateLimit=R)',
             figure: `${steady.toFixed(1)} ok req/s (steady) vs R=${rate} (first to last ${achieved.toFixed(1)}, ${limited} x 429, C=${concurrency})`,
             target: '>= 90%',
             ratio: Math.round(ratio * 1000) / 1000,
@@ -91,11 +89,11 @@ export async function rateBound(ctx: BenchContext): Promise<BenchResult> {
           { benchmark: 'rate-bound: failed pairs', figure: String(failedPairs), target: '0', ratio: null, holds: failedPairs === 0 },
         ],
         notes: [
-          `rate-bound: ${supported ? 'RunOptions.rateLimit found and set to R' : 'RunOptions has no rateLimit option yet: throttling is left to the 429 answers and the in-process retries (Retry-After 1 s)'}; ` +
+          'rate-bound: rateLimit set to R; ' +
             `${stats.ok} successful requests in a ${seconds(windowS * 1000)} window (${pct(stats.ok / allowed)} of the bucket's R*(T+1) allowance), ` +
             `${limited} answers 429 (${pct(limited / Math.max(1, stats.requests))} of requests), BullMQ job retries ${run.report.summary.jobRetries}; end to end ${seconds(run.wallMs)}.`,
         ],
-        details: { rate, latencyMs, concurrency, rateLimitOption: supported, achieved, steady, allowed, wallMs: run.wallMs, server: stats, summary: run.report.summary },
+        details: { rate, latencyMs, concurrency, achieved, steady, allowed, wallMs: run.wallMs, server: stats, summary: run.report.summary },
       };
     } finally {
       await server.close();

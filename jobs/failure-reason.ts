@@ -10,6 +10,7 @@ export interface FailureReason {
 
 const PATTERN = /^\[([A-Z0-9_]+) ([A-Za-z0-9_]+)\] ([\s\S]*)$/;
 
+/** `code`: an ERROR_CODES entry (src/errors/error-codes.ts) or another error's own code; a string, as jobs/ does not import src/. */
 export function encodeFailure(code: string, errorClass: string, message: string): string {
   return `[${code} ${errorClass}] ${message}`;
 }

@@ -25,7 +25,11 @@ export interface ProcessorDeps {
   handBack: AbortSignal;
 }
 
-export type RerankProcessor = (job: Job<RerankJobPayload, RerankJobResult, string>, token?: string) => Promise<RerankJobResult>;
+/** The BullMQ processor, and `release(runId)`: drop a run's client and close its keep-alive connections. */
+export interface RerankProcessor {
+  (job: Job<RerankJobPayload, RerankJobResult, string>, token?: string): Promise<RerankJobResult>;
+  release(runId: string): Promise<void>;
+}
 
 /** A client per run (runs may use different models or endpoints), made from the run's stored config. */
 function clientFor(config: RunConfig, apiKey: string | undefined, onRateLimited: (waitMs: number) => void): RerankClient {
@@ -116,7 +120,7 @@ export function createRerankProcessor(deps: ProcessorDeps): RerankProcessor {
     return client;
   };
 
-  return async (job, token) => {
+  const processJob = async (job: Job<RerankJobPayload, RerankJobResult, string>, token?: string): Promise<RerankJobResult> => {
     let payload: RerankJobPayload;
     try {
       payload = parseRerankJobPayload(job.data);
@@ -145,4 +149,10 @@ export function createRerankProcessor(deps: ProcessorDeps): RerankProcessor {
       throw err;
     }
   };
+  const release = async (runId: string): Promise<void> => {
+    const client = clients.get(runId);
+    clients.delete(runId);
+    (await client?.catch(() => undefined))?.client.close();
+  };
+  return Object.assign(processJob, { release });
 }

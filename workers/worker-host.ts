@@ -2,16 +2,12 @@ import { setMaxListeners } from 'node:events';
 import { Worker } from 'bullmq';
 import { runQueueName } from '../jobs/names.js';
 import type { RerankJobPayload, RerankJobResult } from '../jobs/rerank-job.js';
+import type { Lifecycle } from '../src/lifecycle-events.js';
 import type { Logger } from '../src/logger.js';
 import type { RedisConnection } from '../src/redis/connect.js';
 import { RunStore } from '../src/state/run-store.js';
 import { createRerankProcessor, type RerankProcessor } from './rerank-processor.js';
-import {
-  DEFAULT_LOCK_DURATION_MS,
-  DEFAULT_MAX_STALLED_COUNT,
-  DEFAULT_STALLED_INTERVAL_MS,
-  type WorkerHostOptions,
-} from './worker-options.js';
+import { DEFAULT_MAX_STALLED_COUNT, type WorkerHostOptions } from './worker-options.js';
 
 type RerankWorker = Worker<RerankJobPayload, RerankJobResult, string>;
 
@@ -49,12 +45,17 @@ export class WorkerHost {
   private completed = 0;
   private failed = 0;
 
+  private readonly logger: Logger;
+  private readonly events: Lifecycle;
+
   constructor(
     private readonly connect: () => RedisConnection,
     private readonly options: WorkerHostOptions,
-    private readonly logger: Logger,
-    apiKey: string | undefined,
+    context: { logger: Logger; events: Lifecycle; apiKey: string | undefined },
   ) {
+    const { logger, apiKey } = context;
+    this.logger = logger;
+    this.events = context.events;
     this.redis = connect();
     this.store = new RunStore(this.redis, options.prefix);
     // One abort listener per request in flight (client and p-retry): not a leak.
@@ -108,8 +109,8 @@ export class WorkerHost {
         connection,
         prefix: this.options.prefix,
         concurrency: this.options.concurrency,
-        lockDuration: this.options.lockDurationMs ?? DEFAULT_LOCK_DURATION_MS,
-        stalledInterval: this.options.stalledIntervalMs ?? DEFAULT_STALLED_INTERVAL_MS,
+        lockDuration: this.options.lockDurationMs,
+        stalledInterval: this.options.stalledIntervalMs,
         maxStalledCount: this.options.maxStalledCount ?? DEFAULT_MAX_STALLED_COUNT,
         ...(rateLimit === undefined ? {} : { limiter: limiterFor(rateLimit) }),
       });
@@ -124,7 +125,7 @@ export class WorkerHost {
         this.logger.debug({ runId, jobId: job.id, attemptsMade: job.attemptsMade, final, err: err.message }, 'batch attempt failed');
       });
       this.workers.set(runId, { worker, connection });
-      this.logger.info({ runId, concurrency: this.options.concurrency, rateLimit: rateLimit ?? null }, 'serving run');
+      this.events.emit('worker-serving', { runId, concurrency: this.options.concurrency, rateLimit: rateLimit ?? null });
     } finally {
       this.starting.delete(runId);
     }
@@ -137,7 +138,9 @@ export class WorkerHost {
     // force: do not wait for in-flight jobs of a run that is over (aborted or gone).
     await served.worker.close(true);
     await served.connection.quit().catch(() => undefined);
-    this.logger.info({ runId }, 'stopped serving run');
+    // A long-lived worker sees many runs: keep no client (and no keep-alive sockets) of one it left.
+    await this.processor.release(runId);
+    this.events.emit('worker-released', { runId });
   }
 
   /** Abort in-flight requests: their jobs go back to the queue (no attempt spent) and `close()` can finish. */
@@ -160,8 +163,9 @@ export class WorkerHost {
     const served = [...this.workers.values()];
     await Promise.all(served.map(({ worker }) => worker.close()));
     await Promise.all(served.map(({ connection }) => connection.quit().catch(() => undefined)));
+    for (const runId of this.workers.keys()) await this.processor.release(runId);
     this.workers.clear();
     await this.redis.quit().catch(() => undefined);
-    this.logger.info({ completed: this.completed, failed: this.failed }, 'worker stopped');
+    this.events.emit('worker-stopped', { completed: this.completed, failed: this.failed });
   }
 }

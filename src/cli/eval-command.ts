@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors/usage-error.js';
+import { defineCommand } from './command-options.js';
 import { ExitCode } from './exit-codes.js';
 import {
   compare,
@@ -49,50 +50,22 @@ const defaultIo: EvalCommandIo = {
  * @param io output sinks; default process.stdout / process.stderr.
  */
 export function registerEvalCommand(program: Command, setExitCode: (code: number) => void, io: EvalCommandIo = defaultIo): void {
-  program
-    .command('eval')
-    .description('evaluate a run against qrels exactly as trec_eval 10.0 -c, or compare two runs (paired t-test, bootstrap CI)')
-    .requiredOption('--qrels <file>', 'TREC qrels: "qid iter docid rel" (or "qid docid rel")')
-    .option('--run <file>', 'TREC run (6 columns) or ranked.jsonl; give twice to compare B (second) against A (first)', collect, [])
-    .option('--rel-level <n>', 'minimum label counted relevant by binary measures (trec_eval -l)', '1')
-    .option(
-      '--measures <list>',
-      'measures, trec_eval -m style, separated by spaces or commas (e.g. "ndcg_cut.10,map,P.5,10"); repeatable; default all',
-      collect,
-      [],
-    )
-    .option('--per-query', 'also print one row per query and measure (trec_eval -q)')
-    .option('--json', 'print JSON instead of a table')
-    .option('--bootstrap-samples <n>', 'bootstrap resamples for the confidence interval (comparison)', '10000')
-    .option('--seed <n>', 'bootstrap seed (comparison)', '42')
-    .action(async (raw: RawEvalOptions) => {
-      await runEval(
-        {
-          qrels: raw.qrels,
-          runs: raw.run,
-          relLevel: parseInteger(raw.relLevel, '--rel-level', 0),
-          measures: raw.measures.flatMap(splitMeasureList),
-          perQuery: raw.perQuery === true,
-          json: raw.json === true,
-          bootstrapSamples: parseInteger(raw.bootstrapSamples, '--bootstrap-samples', 1),
-          seed: parseInteger(raw.seed, '--seed', 0),
-        },
-        io,
-      );
-      setExitCode(ExitCode.Ok);
-    });
-}
-
-/** Options as commander hands them over. */
-interface RawEvalOptions {
-  qrels: string;
-  run: string[];
-  relLevel: string;
-  measures: string[];
-  perQuery?: boolean;
-  json?: boolean;
-  bootstrapSamples: string;
-  seed: string;
+  defineCommand(program, 'eval', async ({ options }) => {
+    await runEval(
+      {
+        qrels: options.qrels,
+        runs: options.run,
+        relLevel: options.relLevel,
+        measures: (options.measures ?? []).flatMap(splitMeasureList),
+        perQuery: options.perQuery,
+        json: options.json,
+        bootstrapSamples: options.bootstrapSamples,
+        seed: options.seed,
+      },
+      io,
+    );
+    setExitCode(ExitCode.Ok);
+  });
 }
 
 /**
@@ -143,16 +116,4 @@ function comparisonJson(comparisons: readonly MeasureComparison[]): Record<strin
       { a: c.a, b: c.b, delta: c.delta, p_value: c.pValue, ci_low: c.ciLow, ci_high: c.ciHigh, wins: c.wins, ties: c.ties, losses: c.losses },
     ]),
   );
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-function parseInteger(text: string, option: string, min: number): number {
-  const value = Number(text);
-  if (!/^\s*[+-]?\d+\s*$/.test(text) || !Number.isSafeInteger(value) || value < min) {
-    throw new UsageError(`${option}: expected an integer >= ${min}, got "${text}"`);
-  }
-  return value;
 }

@@ -4,10 +4,10 @@ import { RerankBatchError } from '../errors/rerank-batch-error.js';
 import { UsageError } from '../errors/usage-error.js';
 import { registerEvalCommand } from './eval-command.js';
 import { ExitCode } from './exit-codes.js';
+import { registerInitCommand } from './init-command.js';
 import { registerRunAdminCommands } from './run-admin-commands.js';
-import { registerRunCommand } from './run-command.js';
+import { registerRunCommands } from './run-command.js';
 import { registerServeCommand } from './serve-command.js';
-import { registerWorkerCommand } from './worker-command.js';
 
 /** Build the `rerank-batch` program. */
 export function buildProgram(setExitCode: (code: number) => void): Command {
@@ -15,11 +15,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .description('Offline batch reranking of query-candidate pairs through a rerank API, on BullMQ and Redis')
     .showHelpAfterError()
     .exitOverride();
-  registerRunCommand(program, setExitCode);
+  registerRunCommands(program, setExitCode);
   registerRunAdminCommands(program, setExitCode);
-  registerWorkerCommand(program, setExitCode);
   registerServeCommand(program, setExitCode);
   registerEvalCommand(program, setExitCode);
+  registerInitCommand(program, setExitCode);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -9,11 +9,18 @@ import { untilConnected } from '../redis/connection-loss.js';
 import type { RunState, RunStore } from '../state/run-store.js';
 import type { FailedRecord, ScoredRecord, Spool, SpoolRecord } from './spool.js';
 
+/**
+ * Finished jobs read per call by default. BullMQ's public API reads whole jobs, payload (up to ~67 KB of
+ * text) included: a page of 100 keeps that under ~7 MB of memory, and the read script (which holds Redis
+ * while it runs) short.
+ */
+const DEFAULT_PAGE_SIZE = 100;
+
 export interface CollectorOptions {
   runId: string;
   /** Pause between drains when nothing new finished, ms. Default 50: the last batch of a run is seen soon after it finishes, for 2 Redis round trips a poll. */
   pollIntervalMs?: number;
-  /** Finished jobs fetched per Redis round trip. Default 500. */
+  /** Finished jobs read per call (one BullMQ script call a page). Default 100. */
   pageSize?: number;
   /** Log progress at most this often, ms. Default 5000. */
   progressIntervalMs?: number;
@@ -38,23 +45,26 @@ export class RunAbortedError extends RerankBatchError {
 
 type RerankJob = Job<RerankJobPayload, RerankJobResult, string>;
 
-/** A spool record from a finished job's result (the worker echoes the batch, texts left out). */
-function scoredRecord(jobId: string, returnvalue: string, attemptsStarted: number): ScoredRecord {
-  const result = parseRerankJobResult(JSON.parse(returnvalue));
+/**
+ * A spool record from a finished job, read through BullMQ's public Job: its result (the worker echoes the
+ * batch, texts left out; checked with the job contract's schema) and the attempts it took.
+ */
+function scoredRecord(job: RerankJob & { id: string }): ScoredRecord {
+  const result = parseRerankJobResult(job.returnvalue);
   const items = result.docs.map(([docId, originalScore, originalRank], i): ScoredRecord['items'][number] => [
     docId,
     result.unscored ? null : (result.scores[i] as number),
     originalScore,
     originalRank,
   ]);
-  return { t: 'ok', job: jobId, q: result.queryId, query: result.query, items, requests: result.requests, rateLimited: result.rateLimited, attempts: Math.max(1, attemptsStarted) };
+  return { t: 'ok', job: job.id, q: result.queryId, query: result.query, items, requests: result.requests, rateLimited: result.rateLimited, attempts: Math.max(1, job.attemptsStarted) };
 }
 
-function failedRecord(job: RerankJob, reason: { code: string; errorClass: string; message: string }): FailedRecord {
+function failedRecord(job: RerankJob & { id: string }, reason: { code: string; errorClass: string; message: string }): FailedRecord {
   const data = job.data;
   return {
     t: 'fail',
-    job: job.id as string,
+    job: job.id,
     q: data.queryId,
     query: data.query,
     docs: data.docs.map((doc) => [doc.id, doc.score ?? null, doc.rank ?? null]),
@@ -63,6 +73,10 @@ function failedRecord(job: RerankJob, reason: { code: string; errorClass: string
     message: reason.message,
     attempts: job.attemptsMade,
   };
+}
+
+function hasId(job: RerankJob | undefined): job is RerankJob & { id: string } {
+  return job?.id !== undefined;
 }
 
 /**
@@ -76,8 +90,8 @@ export class Collector {
 
   constructor(
     private readonly queue: RerankQueue,
-    /** The connection the queue uses (same Redis; a cluster pipeline works since keys share a slot). */
-    private readonly redis: RedisConnection,
+    /** Unused: the collector reads Redis only through the queue (BullMQ's public API). Kept for callers. */
+    _connection: RedisConnection,
     private readonly store: RunStore,
     private readonly spool: Spool,
     private readonly options: CollectorOptions,
@@ -85,32 +99,28 @@ export class Collector {
   ) {}
 
   /**
-   * Move what finished since the last call to the spool. Returns how many batches were new. Reads only
-   * each job's result (one pipelined HMGET per page), never its payload.
+   * Move what finished since the last call to the spool. Returns how many batches were new. Reads
+   * finished jobs through BullMQ's public API only, a page at a time: `getJobs` reads a page of
+   * completed jobs (ids and jobs in one call, so a job removed meanwhile is just not in the page).
    */
   async drainOnce(): Promise<number> {
-    const pageSize = this.options.pageSize ?? 500;
+    const pageSize = this.options.pageSize ?? DEFAULT_PAGE_SIZE;
     let added = 0;
     for (;;) {
-      const ids = await this.queue.getRanges(['completed'], 0, pageSize - 1, true);
-      if (ids.length === 0) break;
-      const pipeline = this.redis.pipeline();
-      for (const id of ids) pipeline.hmget(this.queue.toKey(id), 'returnvalue', 'ats');
-      const replies = (await pipeline.exec()) ?? [];
+      const jobs = (await this.queue.getJobs(['completed'], 0, pageSize - 1, true)).filter(hasId);
+      if (jobs.length === 0) break;
       const records: SpoolRecord[] = [];
-      for (const [i, id] of ids.entries()) {
-        if (this.spool.has(id, 'ok')) continue;
-        const [err, fields] = replies[i] ?? [];
-        if (err !== null && err !== undefined) throw err;
-        const [returnvalue, ats] = (fields ?? []) as (string | null)[];
-        if (returnvalue === null || returnvalue === undefined) continue;
+      for (const job of jobs) {
+        // Spooled already: a collector stopped after the fsync, before the job left Redis.
+        if (this.spool.has(job.id, 'ok')) continue;
         try {
-          records.push(scoredRecord(id, returnvalue, Number(ats ?? 1)));
+          records.push(scoredRecord(job));
         } catch (parseError) {
-          const job = (await this.queue.getJob(id)) as RerankJob | undefined;
-          if (job !== undefined) records.push(failedRecord(job, { code: 'ERR_RESULT_INVALID', errorClass: 'ResultError', message: `worker returned an invalid result: ${String(parseError)}` }));
+          records.push(failedRecord(job, { code: 'ERR_RESULT_INVALID', errorClass: 'ResultError', message: `worker returned an invalid result: ${String(parseError)}` }));
         }
       }
+      // Durable on disk (fsync'd), then recorded as collected, then removed from Redis, in this order:
+      // a job is in Redis or in the run's collected set at every moment (see RunStore.collectedOrQueued).
       added += await this.spool.append(records);
       const stats = { pairs: 0, requests: 0, rateLimited: 0 };
       for (const record of records) {
@@ -119,15 +129,23 @@ export class Collector {
         stats.requests += record.requests;
         stats.rateLimited += record.rateLimited;
       }
+      const ids = jobs.map((job) => job.id);
       await this.store.markCollected(this.options.runId, ids, stats);
-      await Promise.all(ids.map((id) => this.queue.remove(id)));
-      if (ids.length < pageSize) break;
+      const removed = await Promise.all(ids.map((id) => this.queue.remove(id)));
+      // A page not removed whole (BullMQ refused a job) is read again on the next poll, not in a hot loop.
+      if (jobs.length < pageSize || removed.some((n) => n !== 1)) break;
     }
     const failedCount = await this.queue.getFailedCount();
     if (failedCount !== this.lastFailedCount) {
-      const failed = (await this.queue.getJobs(['failed'], 0, -1, true)) as RerankJob[];
-      const fresh = failed.filter((job) => job?.id !== undefined && !this.spool.has(job.id));
-      added += await this.spool.append(fresh.map((job) => failedRecord(job, decodeFailure(job.failedReason))));
+      // Ids first (small), then only the failed jobs not in the spool yet, a page at a time: each holds
+      // its payload (it stays in Redis for retry-failed).
+      const fresh = (await this.queue.getRanges(['failed'], 0, -1, true)).filter((id) => !this.spool.has(id));
+      for (let i = 0; i < fresh.length; i += pageSize) {
+        const page = await Promise.all(fresh.slice(i, i + pageSize).map((id) => this.queue.getJob(id)));
+        // A job queued again meanwhile (retry-failed) is no longer finished: BullMQ clears its finishedOn.
+        const failed = page.filter(hasId).filter((job) => job.finishedOn !== undefined && (job.returnvalue === null || job.returnvalue === undefined));
+        added += await this.spool.append(failed.map((job) => failedRecord(job, decodeFailure(job.failedReason))));
+      }
       this.lastFailedCount = failedCount;
     }
     return added;

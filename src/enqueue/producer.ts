@@ -85,7 +85,7 @@ export async function produce(
     // Only jobs neither collected nor still in Redis (a resumed run's jobs may be in either state, and the
     // collector moves them from one to the other as this runs: see collectedOrQueued).
     const ids = jobs.map((job) => job.opts.jobId);
-    const known = await store.collectedOrQueued(options.runId, ids, ids.map((id) => queue.toKey(id)));
+    const known = await store.collectedOrQueued(options.runId, ids, queue);
     const fresh = jobs.filter((_, i) => known[i] !== true);
     if (fresh.length === 0) return 0;
     await queue.addBulk(fresh);

@@ -1,4 +1,5 @@
 import type { SourcePosition } from '../interfaces.js';
+import type { ErrorCode } from './error-codes.js';
 import { RerankBatchError } from './rerank-batch-error.js';
 
 /**
@@ -12,7 +13,7 @@ export class InputError extends RerankBatchError {
   /** The message without its position prefix. */
   readonly reason: string;
 
-  constructor(code: string, reason: string, where: Partial<SourcePosition> & { file: string }, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, reason: string, where: Partial<SourcePosition> & { file: string }, options?: { cause?: unknown }) {
     const at = where.line === undefined ? where.file : `${where.file}:${where.line}`;
     const field = where.field === undefined ? '' : ` field "${where.field}":`;
     super(code, `${at}:${field} ${reason}`, options);

@@ -1,11 +1,13 @@
+import type { ErrorCode } from './error-codes.js';
+
 /**
  * Base class of every error rerank-batch raises on purpose. `code` is stable and documented in the
  * README; messages may change between versions, codes do not.
  */
 export class RerankBatchError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;

@@ -1,3 +1,4 @@
+import type { ErrorCode } from './error-codes.js';
 import { InputError } from './input-error.js';
 import { RerankBatchError } from './rerank-batch-error.js';
 import { UsageError } from './usage-error.js';
@@ -6,7 +7,7 @@ import { UsageError } from './usage-error.js';
 export interface SerializedError {
   name: string;
   message: string;
-  code?: string;
+  code?: ErrorCode;
   reason?: string;
   file?: string;
   line?: number;

@@ -1,5 +1,5 @@
 import { Evaluator, type EvaluateOptions, type EvaluationResult } from './evaluator.js';
-import type { Qrels } from './qrels.js';
+import type { Qrels } from '../read/qrels-file.js';
 import { iterateRankedJsonl } from './ranked-jsonl-run.js';
 import { readTrecRun } from './trec-run.js';
 

@@ -1,10 +1,11 @@
 import { InputError } from '../errors/input-error.js';
 import { UsageError } from '../errors/usage-error.js';
-import { compareUtf8 } from './byte-order.js';
+import { compareUtf8 } from '../read/byte-order.js';
+import type { Qrels } from '../read/qrels-file.js';
+import { sortTrecOrder, type ScoredDoc } from '../read/trec-order.js';
 import { selectMeasures, type MeasureSelection } from './measure-selection.js';
 import { computeQueryMeasures } from './measures.js';
-import type { Qrels } from './qrels.js';
-import { judgeRanking, sortTrecOrder, summariseJudgments, type QueryJudgments, type ScoredDoc } from './ranking.js';
+import { judgeRanking, summariseJudgments, type QueryJudgments } from './ranking.js';
 
 /** Options of an evaluation. */
 export interface EvaluateOptions {

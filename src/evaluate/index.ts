@@ -1,9 +1,9 @@
 /** Public API of the IR evaluator (trec_eval 10.0 `-c` compatible). */
-export { compareUtf8 } from './byte-order.js';
-export { readQrels, type Qrels } from './qrels.js';
+export { compareUtf8 } from '../read/byte-order.js';
+export { readQrels, type Qrels } from '../read/qrels-file.js';
 export { readTrecRun, type Run } from './trec-run.js';
 export { iterateRankedJsonl, readRankedJsonlRun, type RankedJsonlQuery } from './ranked-jsonl-run.js';
-export { compareTrecOrder, sortTrecOrder, type ScoredDoc } from './ranking.js';
+export { compareTrecOrder, sortTrecOrder, type ScoredDoc } from '../read/trec-order.js';
 export { DEFAULT_CUTOFFS, MEASURE_FAMILIES, type MeasureFamily } from './measure-catalog.js';
 export { selectMeasures, splitMeasureList, type MeasureSelection, type SelectedFamily } from './measure-selection.js';
 export { evaluateRunFile } from './evaluate-file.js';

@@ -1,6 +1,6 @@
 import { InputError } from '../errors/input-error.js';
-import type { ScoredDoc } from './ranking.js';
-import { readLines } from './read-lines.js';
+import { readTextLines } from '../read/open-text-stream.js';
+import type { ScoredDoc } from '../read/trec-order.js';
 
 /** One query of a ranked.jsonl file. */
 export interface RankedJsonlQuery {
@@ -16,10 +16,10 @@ export interface RankedJsonlQuery {
  * Only query_id, results[].doc_id and results[].score are used (the score ranks; rank fields are ignored).
  * Blank lines are skipped.
  * @throws InputError ERR_RUN_FORMAT (not JSON, or a field missing or of the wrong type),
- *   ERR_RUN_DUPLICATE_DOC (a document twice in one query), ERR_FILE_READ.
+ *   ERR_RUN_DUPLICATE_DOC (a document twice in one query), ERR_INPUT_FILE, ERR_INPUT_ENCODING.
  */
 export async function* iterateRankedJsonl(file: string): AsyncGenerator<RankedJsonlQuery> {
-  for await (const { text, line } of readLines(file)) {
+  for await (const { text, line } of readTextLines(file)) {
     if (text.trim() === '') continue;
     let value: unknown;
     try {

@@ -1,10 +1,4 @@
-import { compareUtf8 } from './byte-order.js';
-
-/** One retrieved document with its retrieval score (higher = better). */
-export interface ScoredDoc {
-  docId: string;
-  score: number;
-}
+import type { ScoredDoc } from '../read/trec-order.js';
 
 /** Relevance code of a retrieved document absent from the qrels of its query (trec_eval RELVALUE_NONPOOL). */
 export const REL_NOT_IN_QRELS = -1;
@@ -23,19 +17,6 @@ export interface JudgedRanking {
   numRel: number;
   /** Positive labels of all judged documents of the query, descending (the ideal ranking for nDCG). */
   idealLabels: number[];
-}
-
-/**
- * Sorts documents in trec_eval order: score descending, ties by doc id in descending UTF-8 byte order.
- * Returns a new array; input order and any rank field are ignored.
- */
-export function sortTrecOrder(docs: readonly ScoredDoc[]): ScoredDoc[] {
-  return [...docs].sort(compareTrecOrder);
-}
-
-/** The comparator of `sortTrecOrder`, for callers that sort their own records in place. */
-export function compareTrecOrder(a: ScoredDoc, b: ScoredDoc): number {
-  return a.score > b.score ? -1 : a.score < b.score ? 1 : compareUtf8(b.docId, a.docId);
 }
 
 /** Judgment summary of one query, reusable across runs. */

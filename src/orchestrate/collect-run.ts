@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { RerankBatchError } from '../errors/rerank-batch-error.js';
 import { readQrels, type Qrels } from '../evaluate/index.js';
+import type { Lifecycle, Outcome } from '../lifecycle-events.js';
 import type { Logger } from '../logger.js';
+import type { OptionSource } from '../options/resolve-options.js';
 import { writeManifest } from '../write/manifest.js';
 import type { RunHandle } from './open-run.js';
 import { writeOutputs, type OutputSummary } from '../write/write-outputs.js';
@@ -12,8 +14,8 @@ import { Spool } from '../collect/spool.js';
 export type { OutputSettings };
 
 export interface CollectReport {
-  /** 0: every pair scored; 1: some pairs failed; 130: interrupted (partial outputs written). */
-  exitCode: 0 | 1 | 130;
+  /** complete: every pair scored; failures: some pairs failed for good; interrupted: partial outputs written. */
+  outcome: Outcome;
   summary: OutputSummary;
   complete: boolean;
 }
@@ -21,18 +23,19 @@ export interface CollectReport {
 /**
  * Drain a run's results into `<out>/.rerank-batch/<run>.spool` until every batch is done, then write the
  * outputs and manifest from the spool. When `stop` aborts first, writes what is collected so far
- * (marked incomplete in the manifest) and returns exit code 130; running again resumes. When `drop`
- * aborts, stops and writes nothing (returns undefined).
+ * (marked incomplete in the manifest; outcome 'interrupted'); running again resumes. When `drop`
+ * aborts, stops and writes nothing (returns undefined). `sources` says where each output option came from.
  */
 export async function collectRun(
   handle: RunHandle,
-  settings: OutputSettings,
-  logger: Logger,
+  settings: OutputSettings & { sources?: Partial<Record<keyof OutputSettings, OptionSource>> },
+  context: { logger: Logger; events: Lifecycle },
   signals: { stop?: AbortSignal; drop?: AbortSignal } = {},
 ): Promise<CollectReport | undefined> {
+  const { logger, events } = context;
   const startedAt = new Date();
   const qrels: Qrels | undefined = settings.qrels === undefined ? undefined : await readQrels(settings.qrels);
-  const spool = await Spool.open(join(settings.outDir, STATE_DIR, `${handle.runId}.spool`));
+  const spool = await Spool.open(join(settings.out, STATE_DIR, `${handle.runId}.spool`));
   try {
     const collectedBefore = await handle.store.collectedCount(handle.runId);
     if (collectedBefore > spool.counts().scored) {
@@ -48,16 +51,16 @@ export async function collectRun(
     if (signals.drop?.aborted === true) return undefined;
     const complete = progress.total !== undefined && progress.scored + progress.failed >= progress.total;
     const summary = await writeOutputs(spool, {
-      outDir: settings.outDir,
+      outDir: settings.out,
       runTag: settings.runTag,
       relLevel: settings.relLevel,
       ...(settings.topN === undefined ? {} : { topN: settings.topN }),
       ...(qrels === undefined ? {} : { qrels }),
     });
-    const exitCode = !complete ? 130 : summary.failedPairs > 0 ? 1 : 0;
+    const outcome: Outcome = !complete ? 'interrupted' : summary.failedPairs > 0 ? 'failures' : 'complete';
     const state = await handle.store.get(handle.runId);
     if (state === undefined) throw new RerankBatchError('ERR_RUN_UNKNOWN', `run ${handle.runId} has no state in Redis (cancelled?)`);
-    await writeManifest(settings.outDir, {
+    await writeManifest(settings.out, {
       runId: handle.runId,
       startedAt: state.submission === undefined ? startedAt : new Date(state.submission.submittedAt),
       finishedAt: new Date(),
@@ -66,14 +69,25 @@ export async function collectRun(
       settings,
       redis: { url: handle.redis.displayUrl, source: handle.redis.source },
       summary,
-      exitCode,
+      outcome,
     });
     if (complete) await handle.store.complete(handle.runId);
     if (summary.repeatsDropped !== undefined) {
       logger.warn({ runId: handle.runId, repeatsDropped: summary.repeatsDropped }, 'candidates scored twice (repeated far apart in the input) were written once, with their best score');
     }
-    logger.info({ runId: handle.runId, out: settings.outDir, complete, queries: summary.queries, scoredPairs: summary.scoredPairs, failedPairs: summary.failedPairs }, complete ? 'run finished' : 'run interrupted: partial outputs written; run the same command again to resume');
-    return { exitCode, summary, complete };
+    if (summary.queriesWithoutBaseline !== undefined) {
+      logger.warn({ runId: handle.runId, queriesWithoutBaseline: summary.queriesWithoutBaseline }, 'queries without a first-stage order (no score or rank) are left out of the baseline metrics and the comparison');
+    }
+    events.emit('run-finished', {
+      runId: handle.runId,
+      out: settings.out,
+      outcome,
+      queries: summary.queries,
+      scoredPairs: summary.scoredPairs,
+      failedPairs: summary.failedPairs,
+      ...(summary.queriesWithoutBaseline === undefined ? {} : { queriesWithoutBaseline: summary.queriesWithoutBaseline }),
+    });
+    return { outcome, summary, complete };
   } finally {
     spool.close();
   }

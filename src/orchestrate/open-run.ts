@@ -9,10 +9,10 @@ import type { Logger } from '../logger.js';
 import { resolveRedis, type RedisConnection, type ResolvedRedis } from '../redis/connect.js';
 import { warnOnEvictionPolicy } from '../redis/eviction-policy.js';
 import { startRerankServer } from '../serve/rerank-server.js';
-import type { RunConfig } from '../state/run-config.js';
+import { RUN_CONFIG_VERSION, type RunConfig } from '../state/run-config.js';
 import { sha256File } from '../read/file-checksum.js';
 import { deriveRunId } from './run-id.js';
-import type { NormalizedRunOptions } from '../options/run-options.js';
+import type { SubmitSettings } from '../options/run-options.js';
 import { RunStore, type RunState, type RunStatus } from '../state/run-store.js';
 
 /** Checksums of a run's input files, by role (input, run_file, docs, queries, qrels). */
@@ -37,7 +37,7 @@ export interface SubmittedRunHandle extends RunHandle {
 }
 
 /** Checksum every input file; an unreadable one is an input error naming it. */
-export async function checksumInputs(options: NormalizedRunOptions): Promise<InputChecksums> {
+export async function checksumInputs(options: Pick<SubmitSettings, 'input' | 'runFile' | 'docs' | 'queries'> & { qrels?: string | undefined }): Promise<InputChecksums> {
   const files: [string, string | undefined][] = [
     ['input', options.input],
     ['run_file', options.runFile],
@@ -70,7 +70,7 @@ function closer(steps: (() => Promise<unknown>)[], logger: Logger): () => Promis
  * reach it.
  */
 export async function openSubmittedRun(
-  options: NormalizedRunOptions,
+  options: SubmitSettings & { qrels?: string | undefined },
   logger: Logger,
   env: NodeJS.ProcessEnv,
   mode: { allowBuiltinServer: boolean },
@@ -80,7 +80,7 @@ export async function openSubmittedRun(
   const steps: (() => Promise<unknown>)[] = [];
   const close = closer(steps, logger);
   try {
-    const redis = await resolveRedis(options.redisUrl, logger, { allowPrivate: mode.allowBuiltinServer });
+    const redis = await resolveRedis(options.redis, logger, { allowPrivate: mode.allowBuiltinServer });
     steps.push(() => redis.close());
     let apiUrl = options.apiUrl;
     if (apiUrl === undefined) {
@@ -100,6 +100,7 @@ export async function openSubmittedRun(
     await warnOnEvictionPolicy(connection, logger);
     const store = new RunStore(connection, options.prefix);
     const config: RunConfig = {
+      v: RUN_CONFIG_VERSION,
       runId,
       apiUrl,
       builtinServer: options.apiUrl === undefined,

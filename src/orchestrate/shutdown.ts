@@ -1,23 +1,23 @@
-import type { Logger } from '../logger.js';
-
-/** Exit code of a command stopped by SIGINT/SIGTERM (128 + SIGINT's number, the shell convention). */
-export const INTERRUPTED_EXIT_CODE = 130;
+import type { WorkerHost } from '../../workers/worker-host.js';
+import type { Lifecycle } from '../lifecycle-events.js';
 
 /**
- * Graceful shutdown for long commands: the first SIGINT/SIGTERM aborts the returned signal (the command
- * finishes what is in flight and writes what it has); a second one exits at once.
+ * The one graceful-shutdown policy of every command that runs workers (run, worker, collect,
+ * retry-failed): stop taking jobs, give in-flight requests `graceMs` to finish, then abort them and hand
+ * their jobs back to the queue (no attempt spent) and wait for the workers to close. Idempotent per host.
  */
-export function shutdownSignal(logger: Logger): AbortSignal {
-  const controller = new AbortController();
-  const handler = (signal: NodeJS.Signals): void => {
-    if (controller.signal.aborted) {
-      logger.warn({ signal }, 'second signal: exiting at once');
-      process.exit(INTERRUPTED_EXIT_CODE);
-    }
-    logger.warn({ signal }, 'stopping: finishing in-flight requests and writing what is collected (signal again to exit at once)');
-    controller.abort();
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
-  return controller.signal;
+export async function closeWithGrace(host: WorkerHost | undefined, graceMs: number, events: Lifecycle): Promise<void> {
+  if (host === undefined) return;
+  const closing = host.close();
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<'expired'>((resolve) => {
+    timer = setTimeout(() => resolve('expired'), graceMs);
+  });
+  const first = await Promise.race([closing.then(() => 'closed' as const), grace]);
+  clearTimeout(timer);
+  if (first === 'expired') {
+    events.emit('shutdown-grace-expired', { graceMs });
+    host.handBackInFlight();
+    await closing;
+  }
 }

@@ -3,8 +3,12 @@ import { planAhead, type PairSource } from '../plan/plan-ahead.js';
 import type { PairReject } from '../read/reader-options.js';
 import { redactRedisUrl } from '../redis/connect.js';
 import type { SubmittedRunHandle } from './open-run.js';
-import { readerOptionsOf, type NormalizedRunOptions } from '../options/run-options.js';
+import { readerOptionsOf, type SubmitSettings } from '../options/run-options.js';
+import type { OptionSources } from '../options/resolve-options.js';
+import { DEFAULT_MAX_BUFFERED_BYTES } from '../plan/batch-planner.js';
+import type { Lifecycle } from '../lifecycle-events.js';
 import { LineWriter } from '../write/line-writer.js';
+import { SUBMISSION_VERSION } from '../state/submission.js';
 import { produce, type ProducerReport } from '../enqueue/producer.js';
 
 export interface SubmitReport extends ProducerReport {
@@ -24,11 +28,12 @@ export interface SubmitReport extends ProducerReport {
  */
 export async function submitInput(
   handle: SubmittedRunHandle,
-  options: NormalizedRunOptions,
+  options: SubmitSettings,
+  sources: Partial<OptionSources<'submit'>>,
   rejectsPath: string,
-  logger: Logger,
-  signal?: AbortSignal,
+  context: { logger: Logger; events: Lifecycle; signal?: AbortSignal | undefined },
 ): Promise<SubmitReport> {
+  const { logger, events, signal } = context;
   const sourceFile = options.input ?? options.runFile ?? '';
   let rejected = 0;
   let truncated = 0;
@@ -45,7 +50,7 @@ export async function submitInput(
       ? { kind: 'run', options: { ...reader, runFile: options.runFile, docsFile: options.docs, queriesFile: options.queries, ...(options.depth === undefined ? {} : { depth: options.depth }) } }
       : { kind: 'pairs', file: options.input ?? '', options: reader };
   // Parsing, planning and job ids run in a thread of their own, beside the enqueueing and collecting of this one.
-  const planner = { maxDocsPerRequest: options.maxDocsPerRequest, maxRequestBytes: options.maxRequestBytes, maxBufferedBytes: options.maxBufferedBytes };
+  const planner = { maxDocsPerRequest: options.maxDocsPerRequest, maxRequestBytes: options.maxRequestBytes, maxBufferedBytes: DEFAULT_MAX_BUFFERED_BYTES };
   const planned = planAhead(handle.runId, source, planner, {
     onReject: (reject) => {
       rejected += 1;
@@ -76,8 +81,12 @@ export async function submitInput(
     );
     await rejects?.commit();
     const submitReport: SubmitReport = { ...report, rejected, truncated, duplicates, emptyText };
+    if (planned.totals !== undefined && signal?.aborted !== true) events.emit('input-queued', { runId: handle.runId, queries: report.queries, pairs: report.pairs, batches: report.batches, enqueued: report.enqueued, alreadySubmitted: report.alreadySubmitted });
+    else events.emit('input-stopped', { runId: handle.runId, enqueued: report.enqueued });
     await handle.store.setSubmission(handle.runId, {
-      options: { ...options, redisUrl: options.redisUrl === undefined ? undefined : redactRedisUrl(options.redisUrl) },
+      v: SUBMISSION_VERSION,
+      options: { ...options, redis: options.redis === undefined ? undefined : redactRedisUrl(options.redis) },
+      sources,
       inputs: handle.inputs,
       producer: { ...submitReport },
       submittedAt: new Date().toISOString(),

@@ -3,6 +3,7 @@ import { isUtf8 } from 'node:buffer';
 import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
+import type { ErrorCode } from '../errors/error-codes.js';
 import { InputError } from '../errors/input-error.js';
 
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
@@ -128,7 +129,7 @@ export async function* splitLines(
   chunks: AsyncIterable<Buffer>,
   file: string,
   maxLineBytes: number,
-  tooLongCode: string,
+  tooLongCode: ErrorCode,
 ): AsyncGenerator<ByteLine, void, undefined> {
   let pending: Buffer[] = [];
   let pendingBytes = 0;

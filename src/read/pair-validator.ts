@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errors/error-codes.js';
 import { InputError } from '../errors/input-error.js';
 import { ROLE_NAMES, type PairRole } from './column-map.js';
 import { DuplicateFilter } from './duplicate-filter.js';
@@ -20,7 +21,7 @@ export interface RawRow {
 
 /** Why a row is bad. Becomes an InputError (onBadRow 'fail') or a PairReject (onBadRow 'skip'). */
 export interface RowProblem {
-  code: string;
+  code: ErrorCode;
   reason: string;
   line: number;
   field?: string;
@@ -131,7 +132,7 @@ export class PairValidator {
 
   private toPair(row: RawRow): ReadPair | RowProblem {
     const { line } = row;
-    const problem = (code: string, role: PairRole, reason: string): RowProblem => ({
+    const problem = (code: ErrorCode, role: PairRole, reason: string): RowProblem => ({
       code,
       reason,
       line,

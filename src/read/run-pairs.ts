@@ -5,9 +5,11 @@ import { rawNumberToken } from './jsonl-pairs.js';
 import { readTextLines } from './open-text-stream.js';
 import { PairValidator } from './pair-validator.js';
 import { formatFromFileName, normalizePairReaderOptions, type PairReaderOptions, type ReadPair } from './reader-options.js';
+import { compareTrecOrder } from './trec-order.js';
+import { readTrecRunFile } from './trec-run-file.js';
 
 export interface RunPairsOptions extends Omit<PairReaderOptions, 'format' | 'columns'> {
-  /** TREC run: `query_id Q0 doc_id rank score tag` per line, whitespace-separated. */
+  /** TREC run: `query_id Q0 doc_id rank score tag` per line, read as `eval` reads it (see readTrecRunFile). */
   runFile: string;
   /**
    * Documents: JSONL (`.jsonl`/`.ndjson`, optionally `.gz`) with an id key (docno, doc_id, docid, id, pid,
@@ -21,24 +23,10 @@ export interface RunPairsOptions extends Omit<PairReaderOptions, 'format' | 'col
   depth?: number;
 }
 
-interface RunEntry {
-  docId: string;
-  rank: number;
-  score: number;
-  line: number;
-}
-
-const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const DOC_ID_KEYS = ['docno', 'doc_id', 'docid', 'id', 'pid', 'passage_id', 'document_id'];
 const DOC_TEXT_KEYS = ['text', 'contents', 'body', 'document', 'passage', 'doc_text'];
 const QUERY_ID_KEYS = ['query_id', 'qid', 'id', 'queryid', 'topic', 'topic_id'];
 const QUERY_TEXT_KEYS = ['query', 'text', 'query_text', 'question'];
-
-/** trec_eval's order: score descending, ties by doc id descending (byte order for ASCII ids). */
-function trecEvalOrder(a: RunEntry, b: RunEntry): number {
-  if (a.score !== b.score) return b.score - a.score;
-  return a.docId < b.docId ? 1 : a.docId > b.docId ? -1 : 0;
-}
 
 function findKey(object: Record<string, unknown>, candidates: readonly string[]): string | undefined {
   const byName = new Map(Object.keys(object).map((k) => [normalizeHeaderName(k), k]));
@@ -115,15 +103,18 @@ async function readTexts(
 /**
  * Pairs built from a TREC run, a documents file and a queries file: the shape IR data usually comes in.
  *
- * Order: queries in the order they first appear in the run; within a query, candidates in trec_eval's
- * order (score descending, ties by doc id descending; the rank column is carried into `Pair.rank` but
- * not used for ordering), cut to `depth`. `Pair.line` is the run file line; a document or query missing
- * from its file is ERR_INPUT_MISSING_TEXT naming the run file and line (subject to `onBadRow`), and every
- * other pair check of `openPairs` applies (ids, empty texts, document length, duplicates).
+ * The run is read as `eval` reads it (readTrecRunFile: trec_eval's rules, its bad lines subject to
+ * `onBadRow`). Order: queries in the order they first appear in the run; within a query, candidates in
+ * trec_eval's order (score descending, ties by doc id in descending byte order), cut to `depth`. As in
+ * trec_eval the rank column is not read: `Pair.rank` is the position in that order. `Pair.line` is the
+ * run file line; an infinite score is ERR_INPUT_NUMBER (scores travel as JSON); a document or query
+ * missing from its file is ERR_INPUT_MISSING_TEXT naming the run file and line (both subject to
+ * `onBadRow`), and every other pair check of `openPairs` applies (ids, empty texts, document length).
  *
- * Memory: the run's ids, ranks and scores are held (O(run size), about 100 bytes a line: fine for runs of
- * millions of lines), plus the texts of the queries and documents the run references; the documents file
- * itself is streamed and documents the run does not name are never kept.
+ * Memory: the run's ids, scores and line numbers are held (O(run size), about 100 bytes a line, 130 while
+ * the run is read: fine for runs of millions of lines), plus the texts of the queries and documents the
+ * run references; the documents file itself is streamed and documents the run does not name are never
+ * kept.
  */
 export function openRunPairs(options: RunPairsOptions): AsyncIterable<ReadPair> {
   const { runFile, docsFile, queriesFile, depth, ...readerOptions } = options;
@@ -138,46 +129,20 @@ export function openRunPairs(options: RunPairsOptions): AsyncIterable<ReadPair> 
   return {
     async *[Symbol.asyncIterator](): AsyncGenerator<ReadPair, void, undefined> {
       const validator = new PairValidator(runFile, normalized);
-      const run = new Map<string, RunEntry[]>();
+      const run = await readTrecRunFile(runFile, (problem) => validator.accept({ problem }));
       const wantedDocs = new Set<string>();
-      let lines = 0;
-      for await (const { line, text } of readTextLines(runFile)) {
-        const trimmed = text.trim();
-        if (trimmed === '') continue;
-        lines++;
-        const parts = trimmed.split(/\s+/);
-        const [qid, , docId, rankText, scoreText] = parts;
-        const reject = (code: string, reason: string, field?: string): void => {
-          validator.accept({ problem: { code, reason, line, raw: text, ...(field === undefined ? {} : { field }) } });
-        };
-        if (parts.length !== 6 || qid === undefined || docId === undefined || rankText === undefined || scoreText === undefined) {
-          reject('ERR_INPUT_RUN', `expected 6 fields "query_id Q0 doc_id rank score tag", found ${parts.length}`);
-          continue;
-        }
-        const rank = Number(rankText);
-        if (!/^\d+$/.test(rankText) || !Number.isSafeInteger(rank) || rank < 1) {
-          reject('ERR_INPUT_NUMBER', `rank must be a positive integer, got ${JSON.stringify(rankText)}`, 'rank');
-          continue;
-        }
-        const score = Number(scoreText);
-        if (!DECIMAL.test(scoreText) || !Number.isFinite(score)) {
-          reject('ERR_INPUT_NUMBER', `not a finite number: ${JSON.stringify(scoreText)}`, 'score');
-          continue;
-        }
-        let entries = run.get(qid);
-        if (entries === undefined) {
-          entries = [];
-          run.set(qid, entries);
-        }
-        entries.push({ docId, rank, score, line });
-      }
-      if (lines === 0) throw new InputError('ERR_INPUT_EMPTY', 'empty run file', { file: runFile });
 
       // Cut to depth before loading texts, so that only documents that will be emitted are kept.
-      for (const [qid, entries] of run) {
-        entries.sort(trecEvalOrder);
-        if (depth !== undefined && entries.length > depth) run.set(qid, entries.slice(0, depth));
-        for (const entry of run.get(qid) ?? []) wantedDocs.add(entry.docId);
+      for (const [qid, all] of run) {
+        const entries = all.filter((entry) => {
+          if (Number.isFinite(entry.score)) return true;
+          validator.accept({ problem: { code: 'ERR_INPUT_NUMBER', reason: `score ${entry.score} is not finite (scores travel as JSON)`, line: entry.line, field: 'score' } });
+          return false;
+        });
+        entries.sort(compareTrecOrder);
+        if (depth !== undefined && entries.length > depth) entries.length = depth;
+        run.set(qid, entries);
+        for (const entry of entries) wantedDocs.add(entry.docId);
       }
       const queries = new Map<string, string>();
       await readTexts(queriesFile, 'query', new Set(run.keys()), queries);
@@ -188,7 +153,7 @@ export function openRunPairs(options: RunPairsOptions): AsyncIterable<ReadPair> 
       for (const [qid, entries] of run) {
         run.delete(qid);
         const query = queries.get(qid);
-        for (const entry of entries) {
+        for (const [i, entry] of entries.entries()) {
           const document = documents.get(entry.docId);
           if (query === undefined) {
             validator.accept({ problem: { code: 'ERR_INPUT_MISSING_TEXT', reason: `query ${qid} is not in ${queriesFile}`, line: entry.line, field: 'query_id' } });
@@ -207,7 +172,7 @@ export function openRunPairs(options: RunPairsOptions): AsyncIterable<ReadPair> 
                 docId: { name: 'doc_id', value: entry.docId },
                 document: { name: 'document', value: document },
                 score: { name: 'score', value: entry.score },
-                rank: { name: 'rank', value: entry.rank },
+                rank: { name: 'rank', value: i + 1 },
               },
             },
           });

@@ -93,6 +93,11 @@ export class RerankClient {
     if (this.options.apiKey !== undefined) this.#headers.Authorization = `Bearer ${this.options.apiKey}`;
   }
 
+  /** Close the client's idle keep-alive connections; a request after this opens new ones. */
+  close(): void {
+    this.#poster.close();
+  }
+
   /** The API key stays out of `console.log(client)` / util.inspect and JSON. */
   toJSON(): Record<string, unknown> {
     return { ...this.options, apiKey: this.options.apiKey === undefined ? undefined : '[redacted]', onRetry: undefined };

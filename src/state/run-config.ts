@@ -1,10 +1,14 @@
 import { z } from 'zod';
 
+export const RUN_CONFIG_VERSION = 1;
+
 /**
  * What every worker needs to serve a run, stored in Redis when the run is submitted so that a worker on
  * another machine serves it the same way. Never holds a secret: each worker reads RERANK_API_KEY itself.
  */
 export const runConfigSchema = z.object({
+  /** Version of this record; one stored before versions existed is version 1. */
+  v: z.literal(RUN_CONFIG_VERSION).default(RUN_CONFIG_VERSION),
   runId: z.string(),
   /** Full endpoint URL of the rerank API. */
   apiUrl: z.string().url(),
@@ -23,4 +27,4 @@ export const runConfigSchema = z.object({
   rateLimit: z.number().positive().optional(),
 });
 
-export type RunConfig = z.infer<typeof runConfigSchema>;
+export type RunConfig = z.output<typeof runConfigSchema>;

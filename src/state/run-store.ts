@@ -2,23 +2,11 @@ import type { ProducerTotals } from '../interfaces.js';
 import type { RedisConnection } from '../redis/connect.js';
 export type { ProducerTotals };
 import { runConfigSchema, type RunConfig } from './run-config.js';
+import { producerTotalsSchema, runStatusSchema, submissionSchema, type StoredSubmission, type Submission, type RUN_STATUSES } from './submission.js';
 
+export type { StoredSubmission, Submission };
 
-/**
- * What `submit` (or `run`) recorded about a run, so that `collect`, `status` and `retry-failed` on any
- * machine can write the same outputs and manifest. Options hold no secret.
- */
-export interface Submission {
-  /** The normalized run options (see run-options.ts). */
-  options: Record<string, unknown>;
-  /** Checksums of the input files. */
-  inputs: Record<string, { path: string; sha256: string; bytes: number }>;
-  /** The last producer pass: rows read, skipped, truncated, deduplicated, jobs added. */
-  producer: Record<string, number>;
-  submittedAt: string;
-}
-
-export type RunStatus = 'running' | 'completed' | 'aborted';
+export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** What a set of collected batches cost. */
 export interface CollectedStats {
@@ -35,7 +23,12 @@ export interface RunState {
   /** Why the run was aborted (e.g. the API refused the key), when it was. */
   abortReason: string | undefined;
   abortCode: string | undefined;
-  submission: Submission | undefined;
+  submission: StoredSubmission | undefined;
+}
+
+/** What collectedOrQueued asks of the run's queue: a job's state, 'unknown' when the queue holds no such job (a BullMQ Queue). */
+export interface JobStateReader {
+  getJobState(jobId: string): Promise<string>;
 }
 
 /** How long a finished run's state stays in Redis, so that running the same command again redoes nothing. */
@@ -71,13 +64,14 @@ export class RunStore {
    */
   async register(config: RunConfig): Promise<RunStatus | undefined> {
     const key = this.runKey(config.runId);
-    const previous = (await this.redis.hget(key, 'status')) as RunStatus | null;
+    const previousText = await this.redis.hget(key, 'status');
+    const previous = previousText === null ? undefined : runStatusSchema.parse(previousText);
     await this.redis.hset(key, 'config', JSON.stringify(config), 'status', 'running');
     await this.redis.hdel(key, 'abortCode', 'abortReason');
     await this.redis.persist(key);
     await this.redis.persist(this.doneKey(config.runId));
     await this.redis.sadd(this.registryKey, config.runId);
-    return previous ?? undefined;
+    return previous;
   }
 
   async get(runId: string): Promise<RunState | undefined> {
@@ -85,11 +79,11 @@ export class RunStore {
     if (fields.config === undefined) return undefined;
     return {
       config: runConfigSchema.parse(JSON.parse(fields.config)),
-      status: (fields.status as RunStatus | undefined) ?? 'running',
-      totals: fields.totals === undefined ? undefined : (JSON.parse(fields.totals) as ProducerTotals),
+      status: fields.status === undefined ? 'running' : runStatusSchema.parse(fields.status),
+      totals: fields.totals === undefined ? undefined : producerTotalsSchema.parse(JSON.parse(fields.totals)),
       abortReason: fields.abortReason,
       abortCode: fields.abortCode,
-      submission: fields.submission === undefined ? undefined : (JSON.parse(fields.submission) as Submission),
+      submission: fields.submission === undefined ? undefined : submissionSchema.parse(JSON.parse(fields.submission)),
     };
   }
 
@@ -98,7 +92,7 @@ export class RunStore {
   }
 
   async setSubmission(runId: string, submission: Submission): Promise<void> {
-    await this.redis.hset(this.runKey(runId), 'submission', JSON.stringify(submission));
+    await this.redis.hset(this.runKey(runId), 'submission', JSON.stringify(submissionSchema.parse(submission)));
   }
 
   /** Stop the run for good (e.g. 401/403): workers stop taking its jobs, the collector reports the reason. */
@@ -147,20 +141,24 @@ export class RunStore {
   }
 
   /**
-   * For each job, whether it was collected or its key (`jobKeys[i]`) is still in Redis, read in one
-   * MULTI: a job absent from both cannot become collected before it is added again (nothing can score a
-   * job that does not exist), whereas two separate reads would let the collector collect and remove it
-   * in between, and adding it then would score it twice. The keys share the run's hash tag (one slot).
+   * For each job, whether it was collected or is still held by the run's queue. Never false for a job
+   * the collector may be moving: it spools a job, adds its id to the collected set, and only then removes
+   * it from the queue (BullMQ never removes a finished one itself: removeOnComplete/removeOnFail false),
+   * so from the moment a job is added it is in the queue or in the set (or both), and ids leave the set
+   * only with the run. The queue is asked first (BullMQ's public `getJobState`; each answer atomic)
+   * and the set second, once those answers are in: a job not in the queue at the first read and not in
+   * the set at the second was never added before the first read (had it been, it would have been in the
+   * set then, and still be), so it cannot have been collected in between, and adding it scores it once.
+   * The other order would race: a set read, then the job collected and removed, then a queue read would
+   * find it nowhere, and adding it again would score it twice.
    */
-  async collectedOrQueued(runId: string, jobIds: string[], jobKeys: string[]): Promise<boolean[]> {
+  async collectedOrQueued(runId: string, jobIds: string[], queue: JobStateReader): Promise<boolean[]> {
     if (jobIds.length === 0) return [];
-    const tx = this.redis.multi().smismember(this.doneKey(runId), ...jobIds);
-    for (const key of jobKeys) tx.exists(key);
-    const replies = (await tx.exec()) ?? [];
-    const failed = replies.find(([err]) => err !== null);
-    if (failed !== undefined) throw failed[0] as Error;
-    const collected = replies[0]?.[1] as number[];
-    return jobIds.map((_, i) => collected[i] === 1 || replies[i + 1]?.[1] === 1);
+    const states = await Promise.all(jobIds.map((id) => queue.getJobState(id)));
+    const absent = jobIds.filter((_, i) => states[i] === 'unknown');
+    const collected = absent.length === 0 ? [] : await this.redis.smismember(this.doneKey(runId), ...absent);
+    const collectedIds = new Set(absent.filter((_, i) => collected[i] === 1));
+    return jobIds.map((id, i) => states[i] !== 'unknown' || collectedIds.has(id));
   }
 
   async collectedCount(runId: string): Promise<number> {

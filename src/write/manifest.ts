@@ -3,6 +3,7 @@ import type { OutputSettings } from './output-settings.js';
 import { writeFileAtomic } from './line-writer.js';
 import type { OutputSummary } from './write-outputs.js';
 import { OUTPUT_FILES } from './write-outputs.js';
+import type { Outcome } from '../lifecycle-events.js';
 import type { RunState } from '../state/run-store.js';
 
 export interface ManifestInput {
@@ -12,10 +13,11 @@ export interface ManifestInput {
   /** False when the outputs are partial (interrupted). */
   complete: boolean;
   state: RunState;
-  settings: OutputSettings;
+  /** This collect's output settings, and where each came from (cli, env, file, submission, default). */
+  settings: OutputSettings & { sources?: Partial<Record<keyof OutputSettings, string>> };
   redis: { url: string; source: string };
   summary: OutputSummary;
-  exitCode: number;
+  outcome: Outcome;
 }
 
 /**
@@ -25,6 +27,7 @@ export interface ManifestInput {
 export async function writeManifest(outDir: string, m: ManifestInput): Promise<void> {
   const { config, submission, totals } = m.state;
   const producer = submission?.producer ?? {};
+  const { sources, ...outputs } = m.settings;
   const manifest = {
     run_id: m.runId,
     tool: 'rerank-batch',
@@ -32,7 +35,7 @@ export async function writeManifest(outDir: string, m: ManifestInput): Promise<v
     started_at: m.startedAt.toISOString(),
     finished_at: m.finishedAt.toISOString(),
     duration_seconds: (m.finishedAt.getTime() - m.startedAt.getTime()) / 1000,
-    exit_code: m.exitCode,
+    outcome: m.outcome,
     counts: {
       queries: totals?.queries ?? null,
       pairs: totals?.pairs ?? null,
@@ -54,8 +57,10 @@ export async function writeManifest(outDir: string, m: ManifestInput): Promise<v
     template: config.template,
     instruction: config.instruction,
     redis: m.redis,
-    options: submission?.options ?? null,
-    outputs: { ...m.settings, files: Object.values(OUTPUT_FILES) },
+    // The effective options (the run's as submitted, this collect's outputs), and where each came from.
+    options: { ...(submission?.options ?? {}), ...outputs },
+    option_sources: { ...(submission?.sources ?? {}), ...(sources ?? {}) },
+    outputs: { ...outputs, files: Object.values(OUTPUT_FILES) },
     inputs: submission?.inputs ?? null,
   };
   await writeFileAtomic(join(outDir, OUTPUT_FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);

@@ -22,33 +22,46 @@ function comparisonJson(c: MeasureComparison): Record<string, number | null> {
   };
 }
 
+/** The first stage against the reranking, over the queries that have a first-stage order. */
+export interface BaselinePair {
+  /** The first-stage order evaluated over the qrels queries, less those without a first-stage order. */
+  baseline: EvaluationResult;
+  /** The reranked evaluation over the same queries (all of them when every query has a first-stage order). */
+  reranked: EvaluationResult;
+}
+
 /**
  * metrics.json (means keyed by trec_eval measure names, full precision; with a baseline, a
  * "comparison" section: difference, paired t-test p, 95% bootstrap interval, wins/ties/losses per
- * measure) and, with a baseline, metrics.perquery.csv (query_id, measure, baseline, reranked, delta).
+ * measure, over `baseline_queries` queries) and, with a baseline, metrics.perquery.csv (query_id,
+ * measure, baseline, reranked, delta; baseline and delta empty for a query without a first-stage order).
+ * @param queriesWithoutBaseline qrels queries left out of the baseline and the comparison, having no first-stage order.
  */
-export async function writeMetrics(outDir: string, reranked: EvaluationResult, baseline: EvaluationResult | undefined, relLevel: number): Promise<void> {
+export async function writeMetrics(outDir: string, reranked: EvaluationResult, pair: BaselinePair | undefined, relLevel: number, queriesWithoutBaseline = 0): Promise<void> {
   const metrics: Record<string, unknown> = { reranked: reranked.mean };
   let comparisons: MeasureComparison[] = [];
-  if (baseline !== undefined) {
-    metrics.baseline = baseline.mean;
-    comparisons = compare(baseline, reranked, { seed: BOOTSTRAP_SEED, bootstrapSamples: BOOTSTRAP_SAMPLES });
+  if (pair !== undefined) {
+    metrics.baseline = pair.baseline.mean;
+    comparisons = compare(pair.baseline, pair.reranked, { seed: BOOTSTRAP_SEED, bootstrapSamples: BOOTSTRAP_SAMPLES });
     metrics.comparison = Object.fromEntries(comparisons.map((c) => [c.measure, comparisonJson(c)]));
+    metrics.baseline_queries = pair.baseline.perQuery.size;
   }
+  metrics.queries_without_baseline = queriesWithoutBaseline;
   metrics.rel_level = relLevel;
   metrics.queries_evaluated = reranked.perQuery.size;
   metrics.run_queries_not_in_qrels = reranked.ignoredRunQueries.length;
   await writeFileAtomic(join(outDir, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
-  if (baseline === undefined) return;
+  if (pair === undefined) return;
 
   const csv = new LineWriter(join(outDir, 'metrics.perquery.csv'));
   try {
     await csv.write(stringify([['query_id', 'measure', 'baseline', 'reranked', 'delta']]));
     for (const [queryId, values] of reranked.perQuery) {
-      const before = baseline.perQuery.get(queryId) ?? {};
+      const before = pair.baseline.perQuery.get(queryId);
       const rows = comparisons.map(({ measure }) => {
-        const b = before[measure] ?? 0;
         const r = values[measure] ?? 0;
+        if (before === undefined) return [queryId, measure, '', String(r), ''];
+        const b = before[measure] ?? 0;
         return [queryId, measure, String(b), String(r), String(r - b)];
       });
       await csv.write(stringify(rows));

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Spool } from '../collect/spool.js';
-import { Evaluator, type EvaluationResult, type Qrels } from '../evaluate/index.js';
-import { writeMetrics } from './metrics.js';
+import { Evaluator, isCountMeasure, type EvaluationResult, type Qrels } from '../evaluate/index.js';
+import { writeMetrics, type BaselinePair } from './metrics.js';
 import { LineWriter } from './line-writer.js';
 import { compareQueryIds, compareTrecOrder, formatScore, type RankedItem } from './ranking.js';
 
@@ -37,6 +37,16 @@ export interface OutputSummary {
    * lines, which the reader cannot see in bounded memory (its 'regrouped-queries' notice). Absent when none.
    */
   repeatsDropped?: number;
+  /**
+   * With qrels: queries of the run without a first-stage order (some candidate has neither a first-stage
+   * score nor a rank). They are left out of the baseline metrics and the comparison, which cover the other
+   * queries (see metrics.json `baseline_queries`, `queries_without_baseline`). Absent when none.
+   */
+  queriesWithoutBaseline?: number;
+  /**
+   * `reranked` over every qrels query; `baseline` over the qrels queries that have a first-stage order
+   * (undefined when none has).
+   */
   metrics?: { reranked: EvaluationResult; baseline: EvaluationResult | undefined };
 }
 
@@ -58,6 +68,31 @@ function baselineOf(items: Omit<RankedItem, 'score'>[]): { docId: string; score:
   if (items.every((item) => item.originalScore !== null)) return items.map((item) => ({ docId: item.docId, score: item.originalScore as number }));
   if (items.every((item) => item.originalRank !== null)) return items.map((item) => ({ docId: item.docId, score: -(item.originalRank as number) }));
   return undefined;
+}
+
+/**
+ * An evaluation less some queries, with the Evaluator's summary semantics: rates are means over the
+ * queries kept, summed in qrels order; num_q is their number; num_ret and num_rel_ret are sums; num_rel is
+ * the number of labels > 0 of the queries kept (trec_eval -c's recount, see Evaluator).
+ */
+function withoutQueries(result: EvaluationResult, qrels: Qrels, left: ReadonlySet<string>): EvaluationResult {
+  const perQuery = new Map([...result.perQuery].filter(([queryId]) => !left.has(queryId)));
+  const n = perQuery.size;
+  const mean: Record<string, number> = {};
+  for (const measure of result.measures) {
+    if (measure === 'num_q') {
+      mean[measure] = n;
+    } else if (measure === 'num_rel') {
+      let positive = 0;
+      for (const queryId of perQuery.keys()) for (const label of qrels.get(queryId)?.values() ?? []) if (label > 0) positive++;
+      mean[measure] = positive;
+    } else {
+      let sum = 0;
+      for (const values of perQuery.values()) sum += values[measure] ?? 0;
+      mean[measure] = isCountMeasure(measure) || n === 0 ? sum : sum / n;
+    }
+  }
+  return { measures: [...result.measures], mean, perQuery, ignoredRunQueries: result.ignoredRunQueries };
 }
 
 /**
@@ -119,7 +154,9 @@ export async function writeOutputs(spool: Spool, options: OutputOptions): Promis
   const failures = new LineWriter(join(options.outDir, OUTPUT_FILES.failures));
   const evalOptions = { relLevel: options.relLevel ?? 1 };
   const reranked = options.qrels === undefined ? undefined : new Evaluator(options.qrels, evalOptions);
-  let baseline = options.qrels === undefined ? undefined : new Evaluator(options.qrels, evalOptions);
+  const baseline = options.qrels === undefined ? undefined : new Evaluator(options.qrels, evalOptions);
+  /** Queries with no first-stage order: out of the baseline, and of the comparison. */
+  const withoutBaseline = new Set<string>();
   const summary: OutputSummary = { queries: 0, scoredPairs: 0, failedPairs: 0, failedBatches: 0, unscoredPairs: 0, scoredBatches: 0, apiRequests: 0, jobRetries: 0, rateLimited: 0 };
 
   try {
@@ -191,15 +228,22 @@ export async function writeOutputs(spool: Spool, options: OutputOptions): Promis
       await jsonl.write(lines.jsonl);
       reranked?.addQuery(queryId, kept.map((item) => ({ docId: item.docId, score: item.score })));
       if (baseline !== undefined) {
-        if (originalOrder === undefined) baseline = undefined;
+        if (originalOrder === undefined) withoutBaseline.add(queryId);
         else baseline.addQuery(queryId, options.topN === undefined ? originalOrder : originalOrder.slice(0, options.topN));
       }
     }
-    if (reranked !== undefined) {
+    if (withoutBaseline.size > 0) summary.queriesWithoutBaseline = withoutBaseline.size;
+    if (reranked !== undefined && baseline !== undefined && options.qrels !== undefined) {
       const rerankedResult = reranked.result();
-      const baselineResult = baseline?.result();
-      summary.metrics = { reranked: rerankedResult, baseline: baselineResult };
-      await writeMetrics(options.outDir, rerankedResult, baselineResult, evalOptions.relLevel);
+      let pair: BaselinePair | undefined = { baseline: baseline.result(), reranked: rerankedResult };
+      // Only qrels queries count: the others are in neither evaluation.
+      const left = new Set([...withoutBaseline].filter((queryId) => rerankedResult.perQuery.has(queryId)));
+      if (left.size > 0) {
+        pair = { baseline: withoutQueries(pair.baseline, options.qrels, left), reranked: withoutQueries(rerankedResult, options.qrels, left) };
+        if (pair.baseline.perQuery.size === 0) pair = undefined;
+      }
+      summary.metrics = { reranked: rerankedResult, baseline: pair?.baseline };
+      await writeMetrics(options.outDir, rerankedResult, pair, evalOptions.relLevel, left.size);
     }
     await trec.commit();
     await jsonl.commit();

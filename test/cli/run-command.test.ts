@@ -29,8 +29,8 @@ describe('rerank-batch run (the CLI a user runs)', () => {
     const manifest = JSON.parse(await readFile(join(out.dir, 'manifest.json'), 'utf8')) as { counts: Record<string, number> };
     expect(manifest.counts.pairs).toBe(4500);
     // Logs are JSON lines on stderr when it is not a terminal.
-    const logLines = result.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string });
-    expect(logLines.some((l) => l.msg === 'run finished')).toBe(true);
+    const logLines = result.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { event?: string; outcome?: string });
+    expect(logLines.some((l) => l.event === 'run-finished' && l.outcome === 'complete')).toBe(true);
   });
 
   it('exits 2 naming file, line and field on bad input', async () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openConnection, redactRedisUrl } from '../../src/redis/connect.js';
-import { runPipeline } from '../../src/orchestrate/run-pipeline.js';
+import { run as runPipeline } from '../../src/orchestrate/run-pipeline.js';
 import { startRerankServer, type RunningRerankServer } from '../../src/serve/rerank-server.js';
 import { startCli, stopChild, workerCompletedCount } from '../helpers/cli.js';
 import { captureLogs } from '../helpers/log-capture.js';
@@ -113,8 +113,8 @@ describe('on a 3-master Redis Cluster', () => {
     const prefix = uniquePrefix('single');
     sharedPrefixes.push(prefix);
     const { logger } = captureLogs('info');
-    const report = await runPipeline({ input, qrels, out: join(out.dir, 'single'), redisUrl: redisUrl(), prefix, apiUrl: server.url }, logger);
-    expect(report.exitCode).toBe(0);
+    const report = await runPipeline({ input, qrels, out: join(out.dir, 'single'), redis: redisUrl(), prefix, apiUrl: server.url }, { logger });
+    expect(report.outcome).toBe('complete');
     single = await expectCranfieldRanking(join(out.dir, 'single', 'ranked.trec'));
   }, 90_000);
 
@@ -128,8 +128,8 @@ describe('on a 3-master Redis Cluster', () => {
   it('runs the pipeline end to end, keeps every key of the run in one slot, and ranks as on a single Redis', async () => {
     const prefix = uniquePrefix('cluster');
     const { logger, lines } = captureLogs('info');
-    const report = await runPipeline({ input, qrels, out: join(out.dir, 'cluster'), redisUrl: cluster.url, prefix, apiUrl: server.url, concurrency: 4 }, logger);
-    expect(report.exitCode).toBe(0);
+    const report = await runPipeline({ input, qrels, out: join(out.dir, 'cluster'), redis: cluster.url, prefix, apiUrl: server.url, concurrency: 4 }, { logger });
+    expect(report.outcome).toBe('complete');
     expect(report.producer.pairs).toBe(CRANFIELD_PAIRS);
     expect(report.summary.scoredPairs).toBe(CRANFIELD_PAIRS);
     expect(report.summary.failedPairs).toBe(0);
@@ -148,8 +148,8 @@ describe('on a 3-master Redis Cluster', () => {
     const workers = [0, 1].map(() => startCli(['worker', '--prefix', prefix, '--concurrency', '4'], env));
     try {
       const { logger } = captureLogs('info');
-      const report = await runPipeline({ input, qrels, out: join(out.dir, 'cluster-remote'), redisUrl: cluster.url, prefix, apiUrl: server.url, workers: false }, logger, env);
-      expect(report.exitCode).toBe(0);
+      const report = await runPipeline({ input, qrels, out: join(out.dir, 'cluster-remote'), redis: cluster.url, prefix, apiUrl: server.url, workers: false }, { logger, env: env });
+      expect(report.outcome).toBe('complete');
       for (const w of workers) await stopChild(w.child);
       const completed = workers.map((w) => workerCompletedCount(w.output()));
       expect(completed.every((n) => n > 0), `${JSON.stringify(completed)}\n${workers.map((w) => w.output()).join('\n')}`).toBe(true);

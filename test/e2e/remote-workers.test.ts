@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanupAfterAll } from '../helpers/cleanups.js';
-import { runPipeline } from '../../src/orchestrate/run-pipeline.js';
+import { run as runPipeline } from '../../src/orchestrate/run-pipeline.js';
 import { startRerankServer } from '../../src/serve/rerank-server.js';
 import { startCli, stopChild, workerCompletedCount } from '../helpers/cli.js';
 import { captureLogs } from '../helpers/log-capture.js';
@@ -24,8 +24,8 @@ describe('worker processes started separately (as on other machines)', () => {
     });
     const { logger } = captureLogs('info');
     const input = join(repoRoot, 'examples', 'cranfield', 'pairs.csv.gz');
-    const remote = await runPipeline({ input, out: join(out.dir, 'remote'), redisUrl: redisUrl(), prefix, apiUrl: server.url, workers: false }, logger, env);
-    expect(remote.exitCode).toBe(0);
+    const remote = await runPipeline({ input, out: join(out.dir, 'remote'), redis: redisUrl(), prefix, apiUrl: server.url, workers: false }, { logger, env: env });
+    expect(remote.outcome).toBe('complete');
     // Both worker processes took part: each says how many batches it scored when it stops.
     for (const w of workers) await stopChild(w.child);
     const completed = workers.map((w) => workerCompletedCount(w.output()));
@@ -34,8 +34,8 @@ describe('worker processes started separately (as on other machines)', () => {
 
     const localPrefix = uniquePrefix('local');
     cleanups.push(() => deletePrefix(redisUrl(), localPrefix));
-    const local = await runPipeline({ input, out: join(out.dir, 'local'), redisUrl: redisUrl(), prefix: localPrefix, apiUrl: server.url }, logger, env);
-    expect(local.exitCode).toBe(0);
+    const local = await runPipeline({ input, out: join(out.dir, 'local'), redis: redisUrl(), prefix: localPrefix, apiUrl: server.url }, { logger, env: env });
+    expect(local.outcome).toBe('complete');
     expect(await readFile(join(out.dir, 'remote', 'ranked.trec'), 'utf8')).toBe(await readFile(join(out.dir, 'local', 'ranked.trec'), 'utf8'));
   });
 });

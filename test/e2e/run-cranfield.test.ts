@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanupAfterAll } from '../helpers/cleanups.js';
-import { runPipeline } from '../../src/orchestrate/run-pipeline.js';
+import { run as runPipeline } from '../../src/orchestrate/run-pipeline.js';
 import { captureLogs } from '../helpers/log-capture.js';
 import { hasSharedData, parseTrecEvalAll, sharedData, tempDir } from '../helpers/paths.js';
 import { deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
@@ -23,11 +23,10 @@ describe.skipIf(!hasSharedData)('run on the full Cranfield pairs through the bui
     const { logger } = captureLogs('info');
 
     const report = await runPipeline(
-      { input: join(cranfield, 'pairs.csv.gz'), qrels: join(cranfield, 'qrels.trec'), out: out.dir, redisUrl: redisUrl(), prefix, concurrency: 8 },
-      logger,
-      { ...process.env, RERANK_API_URL: '' },
+      { input: join(cranfield, 'pairs.csv.gz'), qrels: join(cranfield, 'qrels.trec'), out: out.dir, redis: redisUrl(), prefix, concurrency: 8 },
+      { logger, env: { ...process.env, RERANK_API_URL: '' } },
     );
-    expect(report.exitCode).toBe(0);
+    expect(report.outcome).toBe('complete');
     expect(report.summary.failedPairs).toBe(0);
 
     const ranked = (await readFile(join(out.dir, 'ranked.trec'), 'utf8')).trim().split('\n');
@@ -82,13 +81,12 @@ describe.skipIf(!hasSharedData)('run on the full Cranfield pairs through the bui
         queries: join(cranfield, 'queries.tsv'),
         qrels: join(cranfield, 'qrels.trec'),
         out: out.dir,
-        redisUrl: redisUrl(),
+        redis: redisUrl(),
         prefix,
       },
-      logger,
-      { ...process.env, RERANK_API_URL: '' },
+      { logger, env: { ...process.env, RERANK_API_URL: '' } },
     );
-    expect(report.exitCode).toBe(0);
+    expect(report.outcome).toBe('complete');
     expect(report.producer.pairs).toBe(22_471);
     const metrics = JSON.parse(await readFile(join(out.dir, 'metrics.json'), 'utf8')) as { baseline: Record<string, number> };
     const reference = parseTrecEvalAll(await readFile(join(cranfield, 'reference', 'bm25.trec_eval.txt'), 'utf8'));

@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluate, readQrels, readTrecRun } from '../../src/evaluate/index.js';
 import { DEFAULT_INSTRUCTION } from '../../src/rerank/prompt.js';
-import { runPipeline } from '../../src/orchestrate/run-pipeline.js';
+import { run as runPipeline } from '../../src/orchestrate/run-pipeline.js';
 import { scoreDocuments } from '../../src/serve/bm25-scorer.js';
 import { startRerankServer, type RunningRerankServer } from '../../src/serve/rerank-server.js';
 import { captureLogs } from '../helpers/log-capture.js';
@@ -80,10 +80,10 @@ describe('run against an HTTP rerank API on a messy corpus', () => {
     const { logger, text: logText } = captureLogs('debug');
     const env = { ...process.env, RERANK_API_KEY: API_KEY };
     const run = (input: string, out: string) =>
-      runPipeline({ input: join(dir, input), qrels: join(dir, 'qrels.trec'), out: join(dir, out), redisUrl: redisUrl(), prefix, apiUrl: server.url, maxDocsPerRequest: MAX_DOCS, concurrency: 4 }, logger, env);
+      runPipeline({ input: join(dir, input), qrels: join(dir, 'qrels.trec'), out: join(dir, out), redis: redisUrl(), prefix, apiUrl: server.url, maxDocsPerRequest: MAX_DOCS, concurrency: 4 }, { logger, env: env });
 
     const report = await run('pairs.csv', 'out-csv');
-    expect(report.exitCode).toBe(0);
+    expect(report.outcome).toBe('complete');
     expect(report.producer.pairs).toBe(rows.length);
 
     // Every request: at most MAX_DOCS documents, Qwen3 tags, the key as a Bearer token.
@@ -127,7 +127,7 @@ describe('run against an HTTP rerank API on a messy corpus', () => {
 
     // The same corpus as JSONL.gz gives a byte-identical ranking.
     const again = await run('pairs.jsonl.gz', 'out-jsonl');
-    expect(again.exitCode).toBe(0);
+    expect(again.outcome).toBe('complete');
     expect(await readFile(join(dir, 'out-jsonl', 'ranked.trec'), 'utf8')).toBe(ranked.join('\n') + '\n');
 
     // The key is in no output file, log line or Redis key/value.

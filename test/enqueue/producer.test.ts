@@ -1,6 +1,12 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
+import { resultEcho } from '../../jobs/rerank-job.js';
+import { Collector } from '../../src/collect/collector.js';
+import { Spool } from '../../src/collect/spool.js';
 import { JOB_CONTRACT_VERSION, type RerankJobPayload, type RerankJobResult } from '../../jobs/rerank-job.js';
 import { rerankJobId } from '../../jobs/job-id.js';
 import { produce } from '../../src/enqueue/producer.js';
@@ -78,5 +84,85 @@ describe('produce', () => {
     expect(report).toMatchObject({ batches: 120, enqueued: 120, alreadySubmitted: 0 });
     expect(peakPending).toBeGreaterThan(0);
     expect(peakPending).toBeLessThanOrEqual(maxPending);
+  });
+
+  it('does not add again a job the collector collects and removes while a resubmission checks it', async () => {
+    const prefix = uniquePrefix('producer-resubmit');
+    const connection = new Redis(redisUrl(), { maxRetriesPerRequest: null });
+    const dir = await mkdtemp(join(tmpdir(), 'rb-resubmit-'));
+    cleanups.push(async () => {
+      await deletePrefix(redisUrl(), prefix);
+      connection.disconnect();
+      await rm(dir, { recursive: true, force: true });
+    });
+    const runId = 'r-producer-resubmit';
+    const queue = new Queue<RerankJobPayload, RerankJobResult, string>(`rb-${runId}`, { connection, prefix });
+    cleanups.push(() => queue.close());
+    const store = new RunStore(connection, prefix);
+    const logger = createLogger({ level: 'silent' });
+    const total = 12;
+    const input = (): PlannedInput => {
+      const jobs = Array.from({ length: total }, (_, i) => plannedJob(runId, i));
+      return {
+        totals: { queries: total, pairs: total, batches: total },
+        async *[Symbol.asyncIterator](): AsyncGenerator<PlannedJob> {
+          yield* jobs;
+        },
+      };
+    };
+
+    // First submission: every job is scored by a real worker, and stays in Redis as completed.
+    expect(await produce(input(), queue, store, { runId }, logger)).toMatchObject({ enqueued: total, alreadySubmitted: 0 });
+    let scored = 0;
+    const workerConnection = connection.duplicate();
+    cleanups.push(async () => workerConnection.disconnect());
+    const worker = new Worker<RerankJobPayload, RerankJobResult, string>(
+      `rb-${runId}`,
+      async (job) => {
+        scored += 1;
+        return { ...resultEcho(job.data), scores: job.data.docs.map(() => 0.5), requests: 1, rateLimited: 0 };
+      },
+      { connection: workerConnection, prefix, concurrency: 4 },
+    );
+    cleanups.push(() => worker.close());
+    for (let i = 0; (await queue.getCompletedCount()) < total; i++) {
+      if (i > 1500) throw new Error('jobs did not complete');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+
+    // Resubmission, with the worst interleaving: right before the producer asks the queue about a job,
+    // the collector spools it, records it collected and removes it from Redis.
+    const spool = await Spool.open(join(dir, `${runId}.spool`));
+    cleanups.push(async () => spool.close());
+    const collector = new Collector(queue, connection, store, spool, { runId, pageSize: 1 }, logger);
+    let interleaved = 0;
+    let draining: Promise<unknown> = Promise.resolve();
+    const racing = new Proxy(queue, {
+      get(target, property, receiver) {
+        if (property !== 'getJobState') return Reflect.get(target, property, receiver) as unknown;
+        return async (jobId: string) => {
+          // One drain at a time, as the collector runs; each drains until the job has left Redis.
+          const drained = draining.then(async () => {
+            if ((await target.getJobState(jobId)) !== 'completed') return;
+            interleaved += 1;
+            while ((await target.getJobState(jobId)) === 'completed') await collector.drainOnce();
+          });
+          draining = drained;
+          await drained;
+          return target.getJobState(jobId);
+        };
+      },
+    });
+    const again = await produce(input(), racing, store, { runId }, logger);
+    expect(interleaved).toBeGreaterThan(0);
+    expect(again).toMatchObject({ enqueued: 0, alreadySubmitted: total });
+    expect(await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused', 'failed')).toEqual({ waiting: 0, active: 0, delayed: 0, prioritized: 0, paused: 0, failed: 0 });
+
+    // Everything collected and gone from Redis: a third submission still adds nothing, and nothing was scored twice.
+    await collector.drainOnce();
+    expect(await store.collectedCount(runId)).toBe(total);
+    expect(await produce(input(), queue, store, { runId }, logger)).toMatchObject({ enqueued: 0, alreadySubmitted: total });
+    expect(await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused', 'completed', 'failed')).toEqual({ waiting: 0, active: 0, delayed: 0, prioritized: 0, paused: 0, completed: 0, failed: 0 });
+    expect(scored).toBe(total);
   });
 });

@@ -2,12 +2,13 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors/input-error.js';
 import { evaluate, evaluateRunFile, readQrels, readRankedJsonlRun, readTrecRun } from '../../src/evaluate/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rerank-eval-'));
-function file(name: string, text: string): string {
+function file(name: string, text: string | Buffer): string {
   const path = join(dir, name);
   writeFileSync(path, text);
   return path;
@@ -37,14 +38,27 @@ describe('readQrels', () => {
   it('rejects a document judged twice and an empty file', async () => {
     expect((await inputError(readQrels(file('dup.trec', '1 0 d1 1\n1 0 d1 0\n')))).code).toBe('ERR_QRELS_DUPLICATE');
     expect((await inputError(readQrels(file('empty.trec', '\n')))).code).toBe('ERR_QRELS_EMPTY');
-    expect((await inputError(readQrels(join(dir, 'missing.trec')))).code).toBe('ERR_FILE_READ');
+    expect((await inputError(readQrels(join(dir, 'missing.trec')))).code).toBe('ERR_INPUT_FILE');
+  });
+
+  it('splits on C whitespace only, reads gzip, and requires UTF-8', async () => {
+    const qrels = await readQrels(file('nbsp.trec.gz', gzipSync('1 0 a\u00A0b 1\n')));
+    expect(qrels).toEqual(new Map([['1', new Map([['a\u00A0b', 1]])]]));
+    const latin1 = file('latin1.trec', Buffer.from('1 0 caf\xe9 1\n', 'latin1'));
+    const error = await inputError(readQrels(latin1));
+    expect([error.code, error.line]).toEqual(['ERR_INPUT_ENCODING', 1]);
   });
 });
 
 describe('readTrecRun', () => {
   it('reads 6 columns (extra fields ignored), keeps string ids, ignores the rank column', async () => {
     const run = await readTrecRun(file('r.run', '007 Q0 d1 5 1.5 tag\n007 Q0 d2 1 -2e-1 tag extra\n'));
-    expect(run).toEqual(new Map([['007', [{ docId: 'd1', score: 1.5 }, { docId: 'd2', score: -0.2 }]]]));
+    expect(run).toEqual(new Map([['007', [{ docId: 'd1', score: 1.5, line: 1 }, { docId: 'd2', score: -0.2, line: 2 }]]]));
+  });
+
+  it('splits on C whitespace only (a no-break space stays in the id), reads gzip and infinite scores', async () => {
+    const run = await readTrecRun(file('nbsp.run.gz', gzipSync('1 Q0 a\u00A0b 1 inf t\n1 Q0 c 2 -Infinity t\n')));
+    expect(run).toEqual(new Map([['1', [{ docId: 'a\u00A0b', score: Infinity, line: 1 }, { docId: 'c', score: -Infinity, line: 2 }]]]));
   });
 
   it('rejects a repeated document naming file, line, query and doc', async () => {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanupAfterAll } from '../helpers/cleanups.js';
-import { runPipeline } from '../../src/orchestrate/run-pipeline.js';
+import { run as runPipeline } from '../../src/orchestrate/run-pipeline.js';
 import { startRerankServer } from '../../src/serve/rerank-server.js';
 import {
   API_KEY, BATCH_COUNT, MAX_DOCS, PAIRS, QRELS, deletePrefix, expectEveryPairOnce, expectNoSecret, expectSameOutputs, inputKeys, redisUrl,
@@ -30,14 +30,13 @@ describe('fault: a flaky API (5xx, 429, hangs, resets, malformed and incomplete 
     const started = Date.now();
     const report = await runPipeline(
       {
-        input: PAIRS, qrels: QRELS, out, redisUrl: redisUrl(), prefix, apiUrl: server.url, maxDocsPerRequest: MAX_DOCS, concurrency: 8,
+        input: PAIRS, qrels: QRELS, out, redis: redisUrl(), prefix, apiUrl: server.url, maxDocsPerRequest: MAX_DOCS, concurrency: 8,
         timeoutMs: 1000, minRetryDelayMs: 20, maxRetryDelayMs: 200, retries: 8,
       },
-      logs.logger,
-      { ...process.env, RERANK_API_KEY: API_KEY },
+      { logger: logs.logger, env: { ...process.env, RERANK_API_KEY: API_KEY } },
     );
     const seconds = (Date.now() - started) / 1000;
-    expect(report.exitCode).toBe(0);
+    expect(report.outcome).toBe('complete');
     expect(report.summary.failedPairs).toBe(0);
     // The faults really happened, and were retried.
     const { stats } = server;

@@ -47,9 +47,9 @@ describe('fault: SIGTERM to a running `run`', () => {
     expect(code, first.output().slice(-3000)).toBe(130);
     expect(stopMs).toBeLessThan(GRACE_MS + 3_000);
 
-    const partial = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as { complete: boolean; exit_code: number; counts: Record<string, number> };
+    const partial = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as { complete: boolean; outcome: string; counts: Record<string, number> };
     expect(partial.complete).toBe(false);
-    expect(partial.exit_code).toBe(130);
+    expect(partial.outcome).toBe('interrupted');
     const partialLines = (await readFile(join(out, 'ranked.trec'), 'utf8')).trim().split('\n').length;
     expect(partialLines).toBeGreaterThan(0);
     expect(partialLines).toBeLessThan(PAIR_COUNT);
@@ -59,8 +59,8 @@ describe('fault: SIGTERM to a running `run`', () => {
     expect(second.code, second.stderr).toBe(0);
     await expectSameOutputs(out, reference);
     await expectEveryPairOnce(out, inputKeys());
-    const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as { complete: boolean; exit_code: number };
-    expect(manifest).toMatchObject({ complete: true, exit_code: 0 });
+    const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as { complete: boolean; outcome: string };
+    expect(manifest).toMatchObject({ complete: true, outcome: 'complete' });
     const figures = requestFigures(server.stats.requestLog ?? []);
     expect(figures.distinct).toBe(BATCH_COUNT);
     expect(figures.repeated).toBeLessThanOrEqual(CONCURRENCY);

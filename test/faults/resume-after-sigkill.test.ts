@@ -52,9 +52,9 @@ describe('fault: the run process is SIGKILLed mid-run', () => {
     expect(server.stats.requests).toBeLessThanOrEqual(BATCH_COUNT + CONCURRENCY);
     console.info(`[sigkill] batches=${BATCH_COUNT} spooled-at-kill=${collectedAtKill} requests-at-kill=${requestsAtKill} requests-total=${figures.total} repeated=${figures.repeated}`);
 
-    const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as { complete: boolean; exit_code: number; counts: Record<string, number> };
+    const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as { complete: boolean; outcome: string; counts: Record<string, number> };
     expect(manifest.complete).toBe(true);
-    expect(manifest.exit_code).toBe(0);
+    expect(manifest.outcome).toBe('complete');
     expect(manifest.counts).toMatchObject({ queries: 225, pairs: PAIR_COUNT, batches: BATCH_COUNT, scored_pairs: PAIR_COUNT, failed_pairs: 0, failed_batches: 0 });
 
     await expectNoSecret([out], [first.output(), second.stdout, second.stderr], prefix);

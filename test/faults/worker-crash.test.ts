@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanupAfterAll } from '../helpers/cleanups.js';
 import { startRerankServer } from '../../src/serve/rerank-server.js';
-import { startCli, stopChild, workerCompletedCount } from '../helpers/cli.js';
+import { loggedEvents, startCli, stopChild, workerCompletedCount } from '../helpers/cli.js';
 import {
   API_KEY, BATCH_COUNT, deletePrefix, expectEveryPairOnce, expectNoSecret, expectSameOutputs, inputKeys, redisUrl, referenceRun, requestFigures,
   runArgs, spoolRecords, uniquePrefix, waitFor,
@@ -33,7 +33,7 @@ describe('fault: one of three worker processes is SIGKILLed mid-run', () => {
     cleanups.push(async () => {
       for (const w of workers) await stopChild(w.child, 'SIGKILL');
     });
-    await waitFor('three workers started', () => workers.every((w) => w.output().includes('"worker started"')));
+    await waitFor('three workers started', () => workers.every((w) => loggedEvents(w.output()).some((e) => e.event === 'worker-started')));
     const run = startCli(runArgs(out, prefix, server.url, ['--no-workers']), env);
     cleanups.push(() => stopChild(run.child, 'SIGKILL'));
     const exited = new Promise<number | null>((resolve) => run.child.once('exit', (code) => resolve(code)));
@@ -41,7 +41,7 @@ describe('fault: one of three worker processes is SIGKILLed mid-run', () => {
     const victim = workers[0];
     if (victim === undefined) throw new Error('no worker');
     // Kill the first worker once it is serving the run and some batches are collected.
-    await waitFor('the first worker serving and 60 batches collected', () => victim.output().includes('"serving run"') && spoolRecords(out) >= 60);
+    await waitFor('the first worker serving and 60 batches collected', () => loggedEvents(victim.output()).some((e) => e.event === 'worker-serving') && spoolRecords(out) >= 60);
     await stopChild(victim.child, 'SIGKILL');
     const collectedAtKill = spoolRecords(out);
     expect(collectedAtKill).toBeLessThan(BATCH_COUNT);

@@ -41,8 +41,17 @@ export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'S
   await exited;
 }
 
-/** How many batches a `worker` process scored, from the line it logs when it stops. */
+/** The lifecycle events a CLI process logged (JSON log lines with an `event` field), in order. */
+export function loggedEvents(output: string): Record<string, unknown>[] {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((entry) => typeof entry.event === 'string');
+}
+
+/** How many batches a `worker` process scored, from its `worker-stopped` event. */
 export function workerCompletedCount(output: string): number {
-  const line = output.split('\n').find((l) => l.includes('"worker stopped"'));
-  return line === undefined ? 0 : (JSON.parse(line) as { completed: number }).completed;
+  const stopped = loggedEvents(output).find((entry) => entry.event === 'worker-stopped');
+  return typeof stopped?.completed === 'number' ? stopped.completed : 0;
 }

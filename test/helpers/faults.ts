@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import { expect } from 'vitest';
-import { runPipeline } from '../../src/orchestrate/run-pipeline.js';
+import { run as runPipeline } from '../../src/orchestrate/run-pipeline.js';
 import type { RunOptions } from '../../src/options/run-options.js';
 import { startRerankServer } from '../../src/serve/rerank-server.js';
 import { captureLogs } from './log-capture.js';
@@ -41,11 +41,10 @@ export async function referenceRun(out: string, options: Partial<RunOptions> = {
   try {
     const { logger } = captureLogs('warn');
     const report = await runPipeline(
-      { input: PAIRS, qrels: QRELS, out, redisUrl: redisUrl(), prefix, apiUrl: server.url, maxDocsPerRequest: MAX_DOCS, concurrency: 8, ...options },
-      logger,
-      { ...process.env, RERANK_API_KEY: API_KEY },
+      { input: PAIRS, qrels: QRELS, out, redis: redisUrl(), prefix, apiUrl: server.url, maxDocsPerRequest: MAX_DOCS, concurrency: 8, ...options },
+      { logger, env: { ...process.env, RERANK_API_KEY: API_KEY } },
     );
-    expect(report.exitCode).toBe(0);
+    expect(report.outcome).toBe('complete');
   } finally {
     await server.close();
     await deletePrefix(redisUrl(), prefix);

@@ -78,7 +78,7 @@ describe('errors', () => {
     const cut = truncateBody(long);
     expect(Buffer.byteLength(cut)).toBeLessThanOrEqual(MAX_ERROR_BODY_BYTES + 3);
     expect(cut).not.toContain('\uFFFD');
-    const error = new RerankApiError('ERR_X', 'm', { url: 'u', responseBody: 'x'.repeat(10_000) });
+    const error = new RerankApiError('ERR_API_SERVER', 'm', { url: 'u', responseBody: 'x'.repeat(10_000) });
     expect(error.responseBody?.length).toBeLessThanOrEqual(MAX_ERROR_BODY_BYTES + 1);
   });
 

@@ -1,22 +1,16 @@
 import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { registerServeCommand, serveOptionsFromFlags } from '../../src/cli/serve-command.js';
+import { registerServeCommand, serveOptionsOf } from '../../src/cli/serve-command.js';
+import { parseKindText } from '../../src/options/option-kinds.js';
+import { OPTIONS, type OptionKey } from '../../src/options/option-table.js';
+import { resolveOptions } from '../../src/options/resolve-options.js';
 import { UsageError } from '../../src/errors/usage-error.js';
 
-const flags = {
-  host: '127.0.0.1',
-  port: '0',
-  latencyMs: '0',
-  rate429: '0',
-  rate5xx: '0',
-  rateHang: '0',
-  rateReset: '0',
-  rateMalformed: '0',
-  rateMissing: '0',
-  retryAfter: '1',
-  maxDocuments: '1000',
-  seed: '1',
-};
+/** Options as the command line gives them: text, parsed the way `serve` parses each flag. */
+function fromFlags(flags: Record<string, string>, env: NodeJS.ProcessEnv): ReturnType<typeof serveOptionsOf> {
+  const cli = Object.fromEntries(Object.entries(flags).map(([key, text]) => [key, parseKindText(OPTIONS[key as OptionKey].kind, text)]));
+  return serveOptionsOf(resolveOptions('serve', { cli, env }).options, env);
+}
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -24,14 +18,14 @@ afterEach(() => {
 
 describe('serve command', () => {
   it('turns flags into server options and reads the key from the environment', () => {
-    expect(serveOptionsFromFlags({ ...flags, rate429: '0.25', maxRps: '50' }, { RERANK_SERVER_API_KEY: 'k' })).toMatchObject({
+    expect(fromFlags({ rate429: '0.25', maxRps: '50' }, { RERANK_SERVER_API_KEY: 'k' })).toMatchObject({
       host: '127.0.0.1',
       port: 0,
       rate429: 0.25,
       maxRequestsPerSecond: 50,
       apiKey: 'k',
     });
-    expect(serveOptionsFromFlags(flags, {}).apiKey).toBeUndefined();
+    expect(fromFlags({}, {})).toMatchObject({ host: '127.0.0.1', port: 0, seed: 1, maxDocuments: 1000, retryAfterSeconds: 1, apiKey: undefined });
   });
 
   it.each([
@@ -43,8 +37,8 @@ describe('serve command', () => {
     [{ maxRps: '0' }, /--max-rps/],
     [{ seed: '' }, /--seed/],
   ])('rejects %o with UsageError', (bad, message) => {
-    expect(() => serveOptionsFromFlags({ ...flags, ...bad }, {})).toThrow(UsageError);
-    expect(() => serveOptionsFromFlags({ ...flags, ...bad }, {})).toThrow(message);
+    expect(() => fromFlags(bad, {})).toThrow(UsageError);
+    expect(() => fromFlags(bad, {})).toThrow(message);
   });
 
   it('prints the URL, serves until SIGTERM, then closes', async () => {

@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Spool, type SpoolItem, type SpoolRecord } from '../../src/collect/spool.js';
+import { compare, evaluate, type Qrels, type ScoredDoc } from '../../src/evaluate/index.js';
+import { BOOTSTRAP_SAMPLES, BOOTSTRAP_SEED } from '../../src/write/metrics.js';
 import { writeOutputs } from '../../src/write/write-outputs.js';
 import { tempDir } from '../helpers/paths.js';
 
@@ -131,5 +133,102 @@ describe('writeOutputs', () => {
     const trec = (await readFile(join(temp.dir, 'ranked.trec'), 'utf8')).trim().split('\n');
     expect(trec).toHaveLength(150_001);
     expect(trec.at(-1)).toBe('q Q0 empty 150001 -1 t');
+  });
+
+  describe('with a query that has no first-stage order', () => {
+    // Qrels: q1, q2, q3 in the run; q4 judged but absent from the run (scores 0 under -c, for both).
+    const qrels: Qrels = new Map([
+      ['q1', new Map([['a', 2], ['b', 0], ['c', 1]])],
+      ['q2', new Map([['d', 1], ['e', 1]])],
+      ['q3', new Map([['g', 3], ['h', 1]])],
+      ['q4', new Map([['z', 1]])],
+    ]);
+    // [docId, reranked score, first-stage score, first-stage rank]
+    const items: Record<string, SpoolItem[]> = {
+      q1: [['a', 0.9, 1, null], ['b', 0.5, 3, null], ['c', 0.1, 2, null]],
+      q2: [['d', 0.2, null, 2], ['e', 0.3, null, 3], ['f', 0.8, null, 1]],
+      // h has neither a first-stage score nor a rank: q3 has no first-stage order.
+      q3: [['g', 0.7, 5, 1], ['h', 0.6, null, null]],
+    };
+    const record = (queryId: string): SpoolRecord => ({ t: 'ok', job: `b-${queryId}`, q: queryId, query: queryId, items: items[queryId] ?? [], requests: 1, rateLimited: 0, attempts: 1 });
+    const run = (pick: (item: SpoolItem) => number, queryIds: string[]): Map<string, ScoredDoc[]> =>
+      new Map(queryIds.map((queryId) => [queryId, (items[queryId] ?? []).map((item) => ({ docId: item[0], score: pick(item) }))]));
+    const baselineOrder = (item: SpoolItem): number => item[2] ?? -(item[3] ?? Number.NaN);
+    const rerankedScore = (item: SpoolItem): number => item[1] ?? Number.NaN;
+    const without = (queryId: string): Qrels => new Map([...qrels].filter(([id]) => id !== queryId));
+
+    interface MetricsJson {
+      reranked: Record<string, number>;
+      baseline?: Record<string, number>;
+      comparison?: Record<string, { baseline: number; reranked: number; delta: number; wins: number; ties: number; losses: number }>;
+      baseline_queries?: number;
+      queries_without_baseline: number;
+    }
+
+    it('keeps the baseline over the queries that have one, compares over those, and says how many were left out', async () => {
+      const temp = await tempDir('write-outputs');
+      remove = temp.remove;
+      const spool = await Spool.open(join(temp.dir, 'run.spool'));
+      await spool.append(['q1', 'q2', 'q3'].map(record));
+      const summary = await writeOutputs(spool, { outDir: temp.dir, runTag: 't', qrels });
+      spool.close();
+      expect(summary.queriesWithoutBaseline).toBe(1);
+
+      const metrics = JSON.parse(await readFile(join(temp.dir, 'metrics.json'), 'utf8')) as MetricsJson;
+      // Reranked: every qrels query, as before.
+      const reranked = evaluate(qrels, run(rerankedScore, ['q1', 'q2', 'q3']));
+      expect(metrics.reranked).toEqual(reranked.mean);
+      // Baseline: the qrels without q3, exactly as the evaluator computes it over those queries.
+      const baseline = evaluate(without('q3'), run(baselineOrder, ['q1', 'q2']));
+      expect(metrics.baseline).toEqual(baseline.mean);
+      expect(metrics.baseline?.['num_q']).toBe(3);
+      expect(metrics.baseline?.['num_rel']).toBe(5); // q1: a, c; q2: d, e; q4: z (q3's g, h left out)
+      expect(summary.metrics?.baseline?.mean).toEqual(baseline.mean);
+      expect(metrics.baseline_queries).toBe(3);
+      expect(metrics.queries_without_baseline).toBe(1);
+      // Comparison: reranked against baseline over the same three queries.
+      const rerankedOnBaselineQueries = evaluate(without('q3'), run(rerankedScore, ['q1', 'q2']));
+      const expected = compare(baseline, rerankedOnBaselineQueries, { seed: BOOTSTRAP_SEED, bootstrapSamples: BOOTSTRAP_SAMPLES });
+      for (const c of expected) {
+        expect(metrics.comparison?.[c.measure], c.measure).toMatchObject({ baseline: c.a, reranked: c.b, delta: c.delta, wins: c.wins, ties: c.ties, losses: c.losses });
+      }
+      expect(metrics.comparison?.['map']?.wins).toBe(1);
+
+      // Per query: q3 has its reranked values, and no baseline or difference.
+      const csv = (await readFile(join(temp.dir, 'metrics.perquery.csv'), 'utf8')).trim().split('\n');
+      expect(csv).toContain(`q3,map,,${reranked.perQuery.get('q3')?.['map']},`);
+      const [b1, r1] = [baseline.perQuery.get('q1')?.['map'] ?? Number.NaN, reranked.perQuery.get('q1')?.['map'] ?? Number.NaN];
+      expect(csv).toContain(`q1,map,${b1},${r1},${r1 - b1}`);
+    });
+
+    it('reports no query without a baseline when every query has a first-stage order', async () => {
+      const temp = await tempDir('write-outputs');
+      remove = temp.remove;
+      const spool = await Spool.open(join(temp.dir, 'run.spool'));
+      await spool.append(['q1', 'q2'].map(record));
+      const summary = await writeOutputs(spool, { outDir: temp.dir, runTag: 't', qrels });
+      spool.close();
+      expect(summary).not.toHaveProperty('queriesWithoutBaseline');
+      const metrics = JSON.parse(await readFile(join(temp.dir, 'metrics.json'), 'utf8')) as MetricsJson;
+      expect(metrics.baseline).toEqual(evaluate(qrels, run(baselineOrder, ['q1', 'q2'])).mean);
+      expect(metrics.baseline_queries).toBe(4);
+      expect(metrics.queries_without_baseline).toBe(0);
+    });
+
+    it('writes no baseline when no qrels query has a first-stage order, and says so', async () => {
+      const temp = await tempDir('write-outputs');
+      remove = temp.remove;
+      const spool = await Spool.open(join(temp.dir, 'run.spool'));
+      await spool.append([record('q3')]);
+      const only3: Qrels = new Map([['q3', qrels.get('q3') ?? new Map<string, number>()]]);
+      const summary = await writeOutputs(spool, { outDir: temp.dir, runTag: 't', qrels: only3 });
+      spool.close();
+      expect(summary.queriesWithoutBaseline).toBe(1);
+      expect(summary.metrics?.baseline).toBeUndefined();
+      const metrics = JSON.parse(await readFile(join(temp.dir, 'metrics.json'), 'utf8')) as MetricsJson;
+      expect(metrics).not.toHaveProperty('baseline');
+      expect(metrics).not.toHaveProperty('comparison');
+      expect(metrics.queries_without_baseline).toBe(1);
+    });
   });
 });

@@ -1,4 +1,8 @@
+import type { ErrorCode } from '../../errors/error-codes.js';
 import { RerankBatchError } from '../../errors/rerank-batch-error.js';
+
+/** The codes of the rerank API errors. */
+export type ApiErrorCode = Extract<ErrorCode, `ERR_API_${string}`>;
 
 /** Largest response body (in UTF-8 bytes) an API error keeps, so a huge HTML error page cannot bloat logs. */
 export const MAX_ERROR_BODY_BYTES = 2048;
@@ -41,12 +45,13 @@ export function safeUrl(url: string): string {
  * facts a caller needs to decide and report, never the API key.
  */
 export class RerankApiError extends RerankBatchError {
+  declare readonly code: ApiErrorCode;
   readonly status: number | undefined;
   readonly url: string;
   attempts: number;
   readonly responseBody: string | undefined;
 
-  constructor(code: string, message: string, details: RerankApiErrorDetails) {
+  constructor(code: ApiErrorCode, message: string, details: RerankApiErrorDetails) {
     super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
     this.status = details.status;
     this.url = details.url;

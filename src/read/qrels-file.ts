@@ -1,23 +1,26 @@
 import { InputError } from '../errors/input-error.js';
-import { isSkippable, readLines } from './read-lines.js';
+import { readTextLines } from './open-text-stream.js';
+import { trecFields } from './trec-fields.js';
 
 /** Judgments: query id -> document id -> label. Labels are integers; < 0 means "in the pool, unjudged". */
 export type Qrels = Map<string, Map<string, number>>;
 
 /**
- * Reads a TREC qrels file: 4 columns `qid iter docid rel` (iter ignored) or 3 columns `qid docid rel`,
- * separated by whitespace. Blank lines and `#` comments are skipped. Labels must be integers.
+ * Reads TREC qrels with trec_eval 10.0's rules (get_qrels.c): `qid iter docid rel` split on C
+ * whitespace, iter ignored, an integer label. Beyond trec_eval, which refuses them: 3 fields
+ * `qid docid rel`, blank lines, and `#` comments after leading blanks. Stricter where its `atol` would
+ * misread silently: a label that is not an integer (`1.5`, `x`) is an error.
  * @throws InputError ERR_QRELS_FORMAT (bad line), ERR_QRELS_DUPLICATE (a document judged twice for one
- *   query, which trec_eval rejects too), ERR_QRELS_EMPTY (no judgments), ERR_FILE_READ; the message
- *   names the file and line.
+ *   query, which trec_eval rejects too), ERR_QRELS_EMPTY (no judgments), ERR_INPUT_FILE,
+ *   ERR_INPUT_ENCODING; the message names the file and line.
  */
 export async function readQrels(file: string): Promise<Qrels> {
   const qrels: Qrels = new Map();
-  for await (const { text, line } of readLines(file)) {
-    if (isSkippable(text)) continue;
-    const fields = text.trim().split(/\s+/);
+  for await (const { text, line } of readTextLines(file)) {
+    const fields = trecFields(text);
+    if (fields === undefined) continue;
     if (fields.length !== 3 && fields.length !== 4) {
-      throw new InputError('ERR_QRELS_FORMAT', `expected 4 columns "qid iter docid rel" (or 3: "qid docid rel"), found ${fields.length}`, { file, line });
+      throw new InputError('ERR_QRELS_FORMAT', `expected 4 fields "qid iter docid rel" (or 3: "qid docid rel"), found ${fields.length}`, { file, line });
     }
     const queryId = fields[0] ?? '';
     const docId = fields[fields.length - 2] ?? '';

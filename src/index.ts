@@ -1,0 +1,78 @@
+/**
+ * rerank-batch as a library: `import { evaluate } from 'rerank-batch'`. The package's only entry point
+ * (package.json `exports`); everything else under dist/ is internal and may change between versions.
+ */
+import { UsageError } from './errors/usage-error.js';
+import { evaluateRunFile, readQrels, splitMeasureList, type EvaluationResult } from './evaluate/index.js';
+
+// ---------------------------------------------------------------------------------------------------
+// Evaluation: trec_eval 10.0 `-c`, as `rerank-batch eval`.
+// ---------------------------------------------------------------------------------------------------
+
+/** What {@link evaluate} reads and computes. */
+export interface EvaluateFilesOptions {
+  /** TREC qrels file: `qid iter docid rel` (or `qid docid rel`). */
+  qrels: string;
+  /** Run file: a TREC run (`qid Q0 docid rank score tag`), or a ranked.jsonl (name ending `.jsonl`). */
+  run: string;
+  /**
+   * Measures, trec_eval `-m` style, as `eval --measures` takes them: a list such as
+   * `"ndcg_cut.10,map,P.5,10"`, or an array of such lists. Default: every measure.
+   */
+  measures?: string | readonly string[];
+  /** Minimum label counted relevant by the binary measures (trec_eval `-l`). Default 1. */
+  relLevel?: number;
+}
+
+/**
+ * Evaluates a run file against a qrels file exactly as `trec_eval -c` (10.0) does, and as
+ * `rerank-batch eval --qrels QRELS --run RUN` prints it: `formatTrecEval(result)` is trec_eval's output
+ * byte for byte. Run queries absent from the qrels are ignored and listed in `ignoredRunQueries`.
+ * @throws InputError for an unreadable or malformed file (file and line named); UsageError for a bad
+ *   measure or relevance level.
+ */
+export async function evaluate(options: EvaluateFilesOptions): Promise<EvaluationResult> {
+  if (typeof options.qrels !== 'string' || options.qrels === '') throw new UsageError('evaluate: give the qrels file path as `qrels`');
+  if (typeof options.run !== 'string' || options.run === '') throw new UsageError('evaluate: give the run file path as `run`');
+  const lists = typeof options.measures === 'string' ? [options.measures] : (options.measures ?? []);
+  const qrels = await readQrels(options.qrels);
+  return evaluateRunFile(qrels, options.run, { relLevel: options.relLevel ?? 1, measures: lists.flatMap(splitMeasureList) });
+}
+
+export { compare, formatComparison, formatTrecEval } from './evaluate/index.js';
+export type { ComparisonOptions, EvaluationResult, MeasureComparison } from './evaluate/index.js';
+
+// ---------------------------------------------------------------------------------------------------
+// Errors: every error rerank-batch raises on purpose is a RerankBatchError with a stable `code`.
+// ---------------------------------------------------------------------------------------------------
+
+export { ERROR_CODES, type ErrorCode } from './errors/error-codes.js';
+export { RerankBatchError } from './errors/rerank-batch-error.js';
+export { InputError } from './errors/input-error.js';
+export { UsageError } from './errors/usage-error.js';
+export { RerankApiError, type ApiErrorCode, type RerankApiErrorDetails } from './rerank/errors/rerank-api-error.js';
+export { RetryableApiError, type RetryableApiErrorCode } from './rerank/errors/retryable-api-error.js';
+export { PermanentApiError, type PermanentApiErrorCode } from './rerank/errors/permanent-api-error.js';
+export { AuthError } from './rerank/errors/auth-error.js';
+
+// ---------------------------------------------------------------------------------------------------
+// Shared vocabulary.
+// ---------------------------------------------------------------------------------------------------
+
+export type { Pair, ProducerTotals, SourcePosition } from './interfaces.js';
+
+// ---------------------------------------------------------------------------------------------------
+// Runs: the CLI's commands as functions, taking the CLI's options (camelCase) with the same checks and
+// defaults, and returning typed summaries. Lifecycle events say what happens as it happens.
+// ---------------------------------------------------------------------------------------------------
+
+export { run, type RunContext, type RunReport } from './orchestrate/run-pipeline.js';
+export { submit, type SubmitResult } from './orchestrate/submit.js';
+export { collect, retryFailed, type CollectResult } from './orchestrate/collect.js';
+export type { CollectReport } from './orchestrate/collect-run.js';
+export type { SubmitReport } from './orchestrate/submit-input.js';
+export type { OutputSummary } from './write/write-outputs.js';
+export { Lifecycle, type LifecycleEventName, type LifecycleEvents, type Outcome } from './lifecycle-events.js';
+export type { RunOptions } from './options/run-options.js';
+export type { GivenOptions, OptionSource } from './options/resolve-options.js';
+export { DEFAULTS, OPTIONS, type OptionKey } from './options/option-table.js';

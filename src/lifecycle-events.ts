@@ -1,0 +1,63 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from './logger.js';
+
+/** How a run (or a collect) ended, before anyone turns it into an exit code. */
+export type Outcome = 'complete' | 'failures' | 'interrupted';
+
+/**
+ * What happens in a run's life, as typed events: the CLI logs them, library users and tests subscribe.
+ * Log lines of these events carry `event: <name>`, which is what a log reader should match, never the
+ * message text.
+ */
+export interface LifecycleEvents {
+  /** The run is registered in Redis and its queue open; `resumed` when it existed before. */
+  'run-started': { runId: string; redis: string; apiUrl: string; model: string; resumed: boolean };
+  /** The producer has read the whole input and queued what was not queued or collected already. */
+  'input-queued': { runId: string; queries: number; pairs: number; batches: number; enqueued: number; alreadySubmitted: number };
+  /** The producer stopped before the end of the input (a shutdown, or the run failed). */
+  'input-stopped': { runId: string; enqueued: number };
+  /** Outputs written; `outcome` says whether every batch was done. */
+  'run-finished': { runId: string; out: string; outcome: Outcome; queries: number; scoredPairs: number; failedPairs: number; queriesWithoutBaseline?: number };
+  /** The first SIGINT/SIGTERM (or the library caller's signal): finishing in-flight work. */
+  'shutdown-requested': { signal: string };
+  /** The grace period ran out: in-flight requests are aborted and their jobs handed back. */
+  'shutdown-grace-expired': { graceMs: number };
+  /** A `worker` process joined a Redis and looks for runs to serve. */
+  'worker-started': { redis: string; prefix: string; concurrency: number };
+  /** A worker host started serving a run. */
+  'worker-serving': { runId: string; concurrency: number; rateLimit: number | null };
+  /** A worker host stopped serving a run (it ended, was aborted or cancelled) and released its client. */
+  'worker-released': { runId: string };
+  /** A worker host closed: batches it scored and failed for good, over all runs. */
+  'worker-stopped': { completed: number; failed: number };
+}
+
+export type LifecycleEventName = keyof LifecycleEvents;
+
+const MESSAGES: Record<LifecycleEventName, string> = {
+  'run-started': 'run started',
+  'input-queued': 'input read and queued',
+  'input-stopped': 'stopped reading the input before its end (a shutdown, or the run failed: see its error); what was queued stays queued',
+  'run-finished': 'run finished',
+  'shutdown-requested': 'stopping: finishing in-flight requests and writing what is collected (signal again to exit at once)',
+  'shutdown-grace-expired': 'in-flight requests did not finish in time: handing their jobs back',
+  'worker-started': 'worker started',
+  'worker-serving': 'serving run',
+  'worker-released': 'stopped serving run',
+  'worker-stopped': 'worker stopped',
+};
+
+/** A typed event emitter of lifecycle events. */
+export class Lifecycle extends EventEmitter<{ [K in LifecycleEventName]: [LifecycleEvents[K]] }> {
+  /** Log every event through `logger` (info; warn for the ones that say something went short), with `event: name`. */
+  logTo(logger: Logger): this {
+    for (const name of Object.keys(MESSAGES) as LifecycleEventName[]) {
+      this.on(name, (payload: LifecycleEvents[typeof name]) => {
+        const warn = name === 'input-stopped' || name === 'shutdown-requested' || name === 'shutdown-grace-expired' || (name === 'run-finished' && 'outcome' in payload && payload.outcome === 'interrupted');
+        const message = name === 'run-finished' && 'outcome' in payload && payload.outcome === 'interrupted' ? 'run interrupted: partial outputs written; run the same command again to resume' : MESSAGES[name];
+        logger[warn ? 'warn' : 'info']({ event: name, ...payload }, message);
+      });
+    }
+    return this;
+  }
+}

@@ -1,0 +1,168 @@
+import { DEFAULT_JOB_OPTIONS } from '../../jobs/default-job-options.js';
+import { DEFAULT_PREFIX, RUN_ID_PATTERN } from '../../jobs/names.js';
+import { DEFAULT_MAX_DOCS_PER_REQUEST, DEFAULT_MAX_REQUEST_BYTES } from '../plan/batch-planner.js';
+import { DEFAULT_MAX_DOCUMENT_BYTES } from '../read/reader-options.js';
+import { CLIENT_DEFAULTS } from '../rerank/client-options.js';
+import { SERVER_DEFAULTS } from '../serve/rerank-server.js';
+import type { KindValue, OptionKind } from './option-kinds.js';
+
+/**
+ * Vocabulary of options:
+ * - **option**: one setting, named in camelCase here and in the library API, in kebab-case on the command
+ *   line (`--max-pending`) and in a config file (`max-pending:`);
+ * - **concern**: the part of the pipeline an option steers (input, request, queue, output, worker, ...);
+ *   a command takes the options of the concerns it touches;
+ * - **source**: where an option's effective value came from: cli > env > file > (a submitted run's own
+ *   settings, for `collect`) > default. manifest.json records it per option.
+ */
+export type OptionConcern = 'input' | 'request' | 'queue' | 'output' | 'worker' | 'evaluation' | 'server' | 'common';
+
+export interface OptionDef {
+  concern: OptionConcern;
+  kind: OptionKind;
+  /** One line for `--help`, the config template and the README table. */
+  doc: string;
+  /** Kebab-case name (flag and config key) when it is not the key's own kebab-case form. */
+  name?: string;
+  short?: string;
+  /** Placeholder of the flag's argument; none for a boolean flag. */
+  arg?: string;
+  /** A boolean that is on by default and turned off with `--no-<name>`. */
+  negatable?: boolean;
+  /** Environment variable that sets it (below the command line, above a config file). */
+  env?: string;
+  /** What the default is, in words, where the option has no fixed default value. */
+  defaultDoc?: string;
+}
+
+const int = (min: number, max?: number): { type: 'int'; min: number; max?: number } => (max === undefined ? { type: 'int', min } : { type: 'int', min, max });
+const text = { type: 'string' } as const satisfies OptionKind;
+const probability = { type: 'number', min: 0, max: 1 } as const satisfies OptionKind;
+
+/** Every option of every command: the one list the CLI, config files, the library and the README follow. */
+export const OPTIONS = {
+  // input
+  input: { concern: 'input', kind: text, short: '-i', arg: '<file>', doc: 'pairs file: .csv, .tsv, .jsonl (each optionally .gz)' },
+  runFile: { concern: 'input', kind: text, arg: '<file>', doc: 'build pairs from a first-stage TREC run instead (with --docs and --queries)' },
+  docs: { concern: 'input', kind: text, arg: '<file>', doc: 'documents for --run-file: JSONL (docno/doc_id, text) or TSV' },
+  queries: { concern: 'input', kind: text, arg: '<file>', doc: 'queries for --run-file: TSV (id, text) or JSONL' },
+  depth: { concern: 'input', kind: int(1), arg: '<k>', doc: 'with --run-file: the top K candidates of each query', defaultDoc: 'all' },
+  format: { concern: 'input', kind: { type: 'choice', choices: ['csv', 'tsv', 'jsonl'] }, arg: '<format>', doc: 'input format', defaultDoc: 'from the file name' },
+  columns: { concern: 'input', kind: { type: 'columns' }, arg: '<role=column,...>', doc: 'input column per role (query_id, query, doc_id, document, score, rank, label)', defaultDoc: 'aliases' },
+  onBadRow: { concern: 'input', kind: { type: 'choice', choices: ['fail', 'skip'] }, arg: '<what>', doc: 'a bad input row: fail (exit 2) or skip (listed in rejects.jsonl)' },
+  onEmptyText: { concern: 'input', kind: { type: 'choice', choices: ['reject', 'score-lowest'] }, arg: '<what>', doc: 'an empty query/document text: reject (a bad row) or score-lowest (never sent, ranked last)' },
+  maxDocumentBytes: { concern: 'input', kind: int(1), arg: '<n>', doc: 'longest document sent, in UTF-8 bytes' },
+  onLongDocument: { concern: 'input', kind: { type: 'choice', choices: ['truncate', 'reject'] }, arg: '<what>', doc: 'a longer document: truncate (logged) or reject (a bad row)' },
+  rejects: { concern: 'input', kind: text, arg: '<file>', doc: 'where rows skipped with --on-bad-row skip are listed' },
+  // request (the rerank API)
+  apiUrl: { concern: 'request', kind: { type: 'url', protocols: ['http', 'https'] }, arg: '<url>', env: 'RERANK_API_URL', doc: 'rerank endpoint, full URL', defaultDoc: 'RERANK_API_URL, else the built-in local server (run only)' },
+  model: { concern: 'request', kind: text, arg: '<name>', doc: 'model name sent with every request' },
+  template: { concern: 'request', kind: { type: 'choice', choices: ['qwen3', 'none'] }, arg: '<name>', doc: 'prompt template: qwen3 tags or none (raw text)' },
+  instruction: { concern: 'request', kind: text, arg: '<text>', doc: 'Qwen3 <Instruct> text' },
+  maxDocsPerRequest: { concern: 'request', kind: int(1), arg: '<n>', doc: 'most documents per API request' },
+  maxRequestBytes: { concern: 'request', kind: int(1024), arg: '<n>', doc: 'most bytes of document text per API request (UTF-8, plus 16 per document)' },
+  rateLimit: { concern: 'request', kind: { type: 'number', min: 0, exclusiveMin: true }, arg: '<n>', doc: 'most API requests per second over all workers', defaultDoc: 'no limit' },
+  timeoutMs: { concern: 'request', kind: int(1), arg: '<n>', doc: 'timeout of one API request, ms' },
+  retries: { concern: 'request', kind: int(0), arg: '<n>', doc: 'in-process retries of one request (exponential backoff with jitter; Retry-After honoured, capped at 120 s)' },
+  minRetryDelayMs: { concern: 'request', kind: int(0), arg: '<n>', doc: 'backoff before the first in-process retry, ms' },
+  maxRetryDelayMs: { concern: 'request', kind: int(0), arg: '<n>', doc: 'longest backoff between in-process retries, ms' },
+  attempts: { concern: 'request', kind: int(1), arg: '<n>', doc: 'BullMQ attempts per batch, the outer retry layer (exponential from 5 s, jittered)' },
+  // queue and run
+  runId: { concern: 'queue', kind: { type: 'string', pattern: RUN_ID_PATTERN, patternDoc: 'letters, digits, . _ - (at most 64)' }, arg: '<id>', doc: 'run id', defaultDoc: 'derived from the inputs and options, so the same command resumes' },
+  runIds: { concern: 'queue', kind: { type: 'list' }, name: 'run-id', arg: '<id...>', doc: 'serve only these runs', defaultDoc: 'every active run' },
+  redis: { concern: 'queue', kind: { type: 'string', pattern: /^(redis|rediss|redis\+cluster):\/\//, patternDoc: 'expected redis://, rediss:// or redis+cluster:// URL' }, arg: '<url>', env: 'REDIS_URL', doc: 'Redis URL, or redis+cluster://h1:p1,h2:p2', defaultDoc: 'REDIS_URL, else 127.0.0.1:6379, else (run only) a private redis-server' },
+  prefix: { concern: 'queue', kind: text, arg: '<prefix>', doc: 'Redis key prefix (braces: a Cluster hash tag)' },
+  maxPending: { concern: 'queue', kind: int(1), arg: '<n>', doc: 'most batches queued in Redis at once; the producer waits for room' },
+  // outputs
+  out: { concern: 'output', kind: text, short: '-o', arg: '<dir>', doc: 'output directory' },
+  qrels: { concern: 'output', kind: text, arg: '<file>', doc: 'TREC qrels: write metrics.json and metrics.perquery.csv', defaultDoc: 'none' },
+  topN: { concern: 'output', kind: int(1), arg: '<n>', doc: 'candidates kept per query in the outputs and metrics', defaultDoc: 'all' },
+  runTag: { concern: 'output', kind: { type: 'string', pattern: /^\S+$/, patternDoc: 'must be one word (it is a column of ranked.trec)' }, arg: '<tag>', doc: 'last column of ranked.trec' },
+  relLevel: { concern: 'output', kind: int(0), arg: '<n>', doc: 'relevance level of binary measures (trec_eval -l)' },
+  // workers in this process
+  concurrency: { concern: 'worker', kind: int(1), arg: '<n>', doc: 'API requests in flight in this process' },
+  workers: { concern: 'worker', kind: { type: 'boolean' }, negatable: true, doc: 'start workers in this process (--no-workers: only queue and collect)' },
+  lockDurationMs: { concern: 'worker', kind: int(1000), arg: '<n>', doc: "BullMQ lock duration, ms: how soon a killed worker's jobs go to others" },
+  stalledIntervalMs: { concern: 'worker', kind: int(500), arg: '<n>', doc: 'how often workers look for jobs of killed workers, ms' },
+  shutdownGraceMs: { concern: 'worker', kind: int(0), arg: '<n>', doc: 'on SIGINT/SIGTERM, how long in-flight requests may finish before their jobs are handed back, ms' },
+  // evaluation (eval)
+  run: { concern: 'evaluation', kind: { type: 'list' }, arg: '<file>', doc: 'TREC run or ranked.jsonl; give twice to compare B (second) against A (first)' },
+  measures: { concern: 'evaluation', kind: { type: 'list' }, arg: '<list>', doc: 'measures, trec_eval -m style (e.g. "ndcg_cut.10,map,P.5,10")', defaultDoc: 'all' },
+  perQuery: { concern: 'evaluation', kind: { type: 'boolean' }, doc: 'also one row per query and measure (trec_eval -q)' },
+  json: { concern: 'common', kind: { type: 'boolean' }, doc: 'print JSON instead of a table' },
+  bootstrapSamples: { concern: 'evaluation', kind: int(1), arg: '<n>', doc: 'bootstrap resamples of the comparison confidence interval' },
+  seed: { concern: 'evaluation', kind: int(0), arg: '<n>', doc: 'seed of the bootstrap (eval) or of the fault draws (serve)' },
+  // the built-in server (serve)
+  host: { concern: 'server', kind: text, arg: '<host>', doc: 'interface to listen on' },
+  port: { concern: 'server', kind: int(0, 65535), arg: '<port>', doc: 'port (0 = any free port)' },
+  latencyMs: { concern: 'server', kind: { type: 'number', min: 0 }, arg: '<ms>', doc: 'delay before every answer' },
+  rate429: { concern: 'server', kind: probability, name: 'rate-429', arg: '<p>', doc: 'probability of a 429 answer (with Retry-After)' },
+  rate5xx: { concern: 'server', kind: probability, name: 'rate-5xx', arg: '<p>', doc: 'probability of a 500/502/503 answer' },
+  rateHang: { concern: 'server', kind: probability, arg: '<p>', doc: 'probability of never answering' },
+  rateReset: { concern: 'server', kind: probability, arg: '<p>', doc: 'probability of resetting the connection' },
+  rateMalformed: { concern: 'server', kind: probability, arg: '<p>', doc: 'probability of a 200 answer that is not JSON' },
+  rateMissing: { concern: 'server', kind: probability, arg: '<p>', doc: 'probability of a 200 answer missing one result' },
+  retryAfter: { concern: 'server', kind: int(0), arg: '<seconds>', doc: 'Retry-After of 429 answers' },
+  maxRps: { concern: 'server', kind: { type: 'number', min: 0, exclusiveMin: true }, arg: '<n>', doc: 'answer 429 above this many requests per second', defaultDoc: 'no limit' },
+  maxDocuments: { concern: 'server', kind: int(1), arg: '<n>', doc: 'most documents per request (more: 413)' },
+  // every command
+  logLevel: { concern: 'common', kind: { type: 'choice', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }, arg: '<level>', env: 'LOG_LEVEL', doc: 'log level' },
+} as const satisfies Record<string, OptionDef>;
+
+export type OptionKey = keyof typeof OPTIONS;
+
+/** The type of an option's values. */
+export type OptionValue<K extends OptionKey> = KindValue<(typeof OPTIONS)[K]['kind']>;
+
+/** Each option's kebab-case name: its flag without `--` and its config-file key. */
+export function optionName(key: OptionKey): string {
+  const def: OptionDef = OPTIONS[key];
+  return def.name ?? key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/**
+ * Every default, in one place. Options absent here have no fixed default (see their `defaultDoc`):
+ * absent means "not set" (no qrels, no rate limit, all candidates...).
+ */
+export const DEFAULTS = {
+  onBadRow: 'fail',
+  onEmptyText: 'reject',
+  maxDocumentBytes: DEFAULT_MAX_DOCUMENT_BYTES,
+  onLongDocument: 'truncate',
+  rejects: 'rejects.jsonl',
+  model: CLIENT_DEFAULTS.model,
+  template: CLIENT_DEFAULTS.template,
+  instruction: CLIENT_DEFAULTS.instruction,
+  maxDocsPerRequest: DEFAULT_MAX_DOCS_PER_REQUEST,
+  maxRequestBytes: DEFAULT_MAX_REQUEST_BYTES,
+  timeoutMs: CLIENT_DEFAULTS.timeoutMs,
+  retries: CLIENT_DEFAULTS.retries,
+  minRetryDelayMs: CLIENT_DEFAULTS.minRetryDelayMs,
+  maxRetryDelayMs: CLIENT_DEFAULTS.maxRetryDelayMs,
+  attempts: DEFAULT_JOB_OPTIONS.attempts,
+  prefix: DEFAULT_PREFIX,
+  maxPending: 1000,
+  runTag: 'rerank-batch',
+  relLevel: 1,
+  concurrency: 8,
+  workers: true,
+  lockDurationMs: 30_000,
+  stalledIntervalMs: 15_000,
+  shutdownGraceMs: 10_000,
+  perQuery: false,
+  json: false,
+  bootstrapSamples: 10_000,
+  seed: 42,
+  host: SERVER_DEFAULTS.host,
+  port: SERVER_DEFAULTS.port,
+  latencyMs: SERVER_DEFAULTS.latencyMs,
+  rate429: 0,
+  rate5xx: 0,
+  rateHang: 0,
+  rateReset: 0,
+  rateMalformed: 0,
+  rateMissing: 0,
+  retryAfter: SERVER_DEFAULTS.retryAfterSeconds,
+  maxDocuments: SERVER_DEFAULTS.maxDocuments,
+  logLevel: 'info',
+} as const satisfies { readonly [K in OptionKey]?: OptionValue<K> };

@@ -1,0 +1,74 @@
+import { WorkerHost } from '../../workers/worker-host.js';
+import { resolveOptions, type GivenOptions, type Resolved } from '../options/resolve-options.js';
+import { collectRun, type CollectReport } from './collect-run.js';
+import { openExistingRun } from './open-run.js';
+import { contextOf, type RunContext } from './run-pipeline.js';
+import { closeWithGrace } from './shutdown.js';
+
+export interface CollectResult extends CollectReport {
+  runId: string;
+  /** Failed batches queued again first (retry-failed only). */
+  requeued: number;
+}
+
+type CollectLike = 'collect' | 'retry-failed';
+
+/**
+ * Wait for a submitted run and write its outputs to `out` (resumable). Output options not given are
+ * the ones the run was submitted with. With `workers` (the default) this process scores batches too.
+ */
+export async function collect(options: GivenOptions<'collect'>, context: RunContext = {}): Promise<CollectResult> {
+  const env = context.env ?? process.env;
+  return collectResolved('collect', (submission) => resolveOptions('collect', { api: options, env, ...(submission === undefined ? {} : { submission }) }), context);
+}
+
+/** Queue the failed batches of a run again, then collect it: their results are merged into the same outputs. */
+export async function retryFailed(options: GivenOptions<'retry-failed'>, context: RunContext = {}): Promise<CollectResult> {
+  const env = context.env ?? process.env;
+  return collectResolved('retry-failed', (submission) => resolveOptions('retry-failed', { api: options, env, ...(submission === undefined ? {} : { submission }) }), context);
+}
+
+/**
+ * `collect` and `retry-failed` with option resolution left to the caller: `resolve()` first without the
+ * run's submitted settings (to find the run), then with them (for the output options).
+ */
+export async function collectResolved(
+  command: CollectLike,
+  resolve: (submission?: Record<string, unknown>) => Resolved<CollectLike>,
+  context: RunContext = {},
+): Promise<CollectResult> {
+  const { logger, env, events, signal } = contextOf(context);
+  const first = resolve().options;
+  const handle = await openExistingRun(first.runId, first.redis, first.prefix, logger);
+  let host: WorkerHost | undefined;
+  try {
+    const { options, sources } = resolve(handle.state.submission?.options);
+    let requeued = 0;
+    if (command === 'retry-failed') {
+      requeued = await handle.queue.getFailedCount();
+      await handle.store.register(handle.state.config);
+      await handle.queue.retryJobs({ state: 'failed' });
+      logger.info({ runId: options.runId, failed: requeued }, 'failed batches queued again');
+    }
+    if (options.workers) {
+      host = new WorkerHost(
+        () => handle.redis.connect(),
+        { prefix: options.prefix, concurrency: options.concurrency, runIds: [options.runId], lockDurationMs: options.lockDurationMs, stalledIntervalMs: options.stalledIntervalMs },
+        { logger, events, apiKey: env.RERANK_API_KEY },
+      );
+      await host.start();
+    }
+    // The collector stops once the workers have, so its last drain takes what finished in the grace period.
+    const stopCollecting = new AbortController();
+    signal?.addEventListener('abort', () => void closeWithGrace(host, options.shutdownGraceMs, events).finally(() => stopCollecting.abort()), { once: true });
+    const settings = { out: options.out, qrels: options.qrels, topN: options.topN, runTag: options.runTag, relLevel: options.relLevel };
+    const outputSources = { out: sources.out, qrels: sources.qrels, topN: sources.topN, runTag: sources.runTag, relLevel: sources.relLevel };
+    const report = await collectRun(handle, { ...settings, sources: outputSources }, { logger, events }, { stop: stopCollecting.signal });
+    if (report === undefined) throw new Error('collector stopped without a reason');
+    return { ...report, runId: options.runId, requeued };
+  } finally {
+    host?.handBackInFlight();
+    await host?.close();
+    await handle.close();
+  }
+}
