@@ -4,7 +4,6 @@ import { decodeFailure } from '../../jobs/failure-reason.js';
 import type { RerankQueue } from '../../jobs/rerank-queue.js';
 import { RerankBatchError } from '../errors/rerank-batch-error.js';
 import type { Logger } from '../logger.js';
-import type { RedisConnection } from '../redis/connect.js';
 import { untilConnected } from '../redis/connection-loss.js';
 import type { RunState, RunStore } from '../state/run-store.js';
 import type { FailedRecord, ScoredRecord, Spool, SpoolRecord } from './spool.js';
@@ -90,8 +89,6 @@ export class Collector {
 
   constructor(
     private readonly queue: RerankQueue,
-    /** Unused: the collector reads Redis only through the queue (BullMQ's public API). Kept for callers. */
-    _connection: RedisConnection,
     private readonly store: RunStore,
     private readonly spool: Spool,
     private readonly options: CollectorOptions,
@@ -160,11 +157,13 @@ export class Collector {
   /**
    * Failed batches in the spool that are failed for good: not queued again. One queued again
    * (`retry-failed`) is pending until it finishes again, so it must not count as done, else the
-   * collector would stop at once and write the old failures. A batch whose job is gone from Redis (its
-   * result was unreadable) stays failed.
+   * collector would stop at once and write the old failures. That includes one completed since the last
+   * drain and not spooled yet: read in one call with the other states (BullMQ reads them in one script),
+   * a job moving from active to completed meanwhile is seen in one or the other. A batch whose job is
+   * gone from Redis (its result was unreadable) stays failed.
    */
   private async stillFailed(): Promise<number> {
-    const pending = new Set(await this.queue.getRanges(['waiting', 'active', 'delayed', 'prioritized', 'paused'], 0, -1));
+    const pending = new Set(await this.queue.getRanges(['waiting', 'active', 'delayed', 'prioritized', 'paused', 'completed'], 0, -1));
     return this.spool.failedJobs().filter((id) => !pending.has(id)).length;
   }
 

@@ -110,10 +110,8 @@ export async function produce(
   await flush();
   const totals = planned.totals;
   if (options.signal?.aborted === true || totals === undefined) {
-    logger.warn({ runId: options.runId, enqueued }, 'stopped reading the input before its end (a shutdown, or the run failed: see its error); what was queued stays queued');
     return { queries: 0, pairs: 0, batches: 0, enqueued, alreadySubmitted };
   }
   await store.setTotals(options.runId, totals);
-  logger.info({ runId: options.runId, ...totals, enqueued, alreadySubmitted }, 'input read and queued');
   return { ...totals, enqueued, alreadySubmitted };
 }

@@ -90,12 +90,13 @@ export function resolveOptions<C extends CommandName>(command: C, layers: Option
 }
 
 /**
- * A zod schema of command C's options as stored (in Redis): each one optional, checked with its kind.
- * What goes into Redis is parsed back with it, never cast.
+ * A zod schema of the options of the given commands as stored (in Redis): each one optional, checked with
+ * its kind. What goes into Redis is parsed back with it, never cast.
  */
-export function storedOptionsSchema<C extends CommandName>(command: C): z.ZodType<GivenOptions<C>> {
+export function storedOptionsSchema<C extends CommandName>(...commands: C[]): z.ZodType<GivenOptions<C>> {
   const shape: Record<string, z.ZodType> = {};
-  for (const key of COMMANDS[command].options as readonly OptionKey[]) shape[key] = kindSchema(OPTIONS[key].kind).optional();
+  for (const command of commands) for (const key of COMMANDS[command].options as readonly OptionKey[]) shape[key] = kindSchema(OPTIONS[key].kind).optional();
+  // Built from the same table as GivenOptions<C>: every key of those commands, each checked by its kind.
   return z.object(shape) as unknown as z.ZodType<GivenOptions<C>>;
 }
 

@@ -44,7 +44,7 @@ export async function collectRun(
         `run ${handle.runId} has ${collectedBefore} batches collected into another output directory; collect it with the same --out, or start a new run (--run-id)`,
       );
     }
-    const collector = new Collector(handle.queue, handle.connection, handle.store, spool, { runId: handle.runId }, logger);
+    const collector = new Collector(handle.queue, handle.store, spool, { runId: handle.runId }, logger);
     const either = [signals.stop, signals.drop].filter((s): s is AbortSignal => s !== undefined);
     const progress = await collector.collect(either.length === 0 ? undefined : AbortSignal.any(either));
     // Dropped (the input turned out bad): nothing of this run is worth writing.

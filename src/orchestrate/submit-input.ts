@@ -3,7 +3,7 @@ import { planAhead, type PairSource } from '../plan/plan-ahead.js';
 import type { PairReject } from '../read/reader-options.js';
 import { redactRedisUrl } from '../redis/connect.js';
 import type { SubmittedRunHandle } from './open-run.js';
-import { readerOptionsOf, type SubmitSettings } from '../options/run-options.js';
+import { readerOptionsOf, type OutputOptions, type SubmitSettings } from '../options/run-options.js';
 import type { OptionSources } from '../options/resolve-options.js';
 import { DEFAULT_MAX_BUFFERED_BYTES } from '../plan/batch-planner.js';
 import type { Lifecycle } from '../lifecycle-events.js';
@@ -28,8 +28,8 @@ export interface SubmitReport extends ProducerReport {
  */
 export async function submitInput(
   handle: SubmittedRunHandle,
-  options: SubmitSettings,
-  sources: Partial<OptionSources<'submit'>>,
+  options: SubmitSettings & Partial<OutputOptions>,
+  sources: Partial<OptionSources<'submit'>> | Partial<OptionSources<'run'>>,
   rejectsPath: string,
   context: { logger: Logger; events: Lifecycle; signal?: AbortSignal | undefined },
 ): Promise<SubmitReport> {

@@ -12,7 +12,8 @@ export const SUBMISSION_VERSION = 1;
  */
 export const submissionSchema = z.object({
   v: z.literal(SUBMISSION_VERSION).default(SUBMISSION_VERSION),
-  options: storedOptionsSchema('submit'),
+  // `submit`'s options, and for a `run` also its output options, which `collect` then defaults to.
+  options: storedOptionsSchema('submit', 'run'),
   sources: optionSourcesSchema.default({}),
   inputs: z.record(z.string(), z.object({ path: z.string(), sha256: z.string(), bytes: z.number().int().nonnegative() })),
   /** The last producer pass: rows read, skipped, truncated, deduplicated, jobs added. */

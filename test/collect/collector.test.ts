@@ -12,6 +12,7 @@ import { Spool, type SpoolRecord } from '../../src/collect/spool.js';
 import { produce } from '../../src/enqueue/producer.js';
 import { createLogger } from '../../src/logger.js';
 import type { PlannedInput, PlannedJob } from '../../src/plan/plan-ahead.js';
+import { runConfigSchema } from '../../src/state/run-config.js';
 import { RunStore, type CollectedStats } from '../../src/state/run-store.js';
 import { cleanupAfterAll } from '../helpers/cleanups.js';
 import { deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
@@ -58,6 +59,8 @@ interface Setup {
   spoolPath: string;
   /** Calls of the processor, by job id (every attempt). */
   calls: Map<string, number>;
+  /** Query ids the fake API refuses for good (422); delete one to "fix the API". */
+  refused: Set<string>;
   startWorker: () => Worker<RerankJobPayload, RerankJobResult, string>;
 }
 
@@ -75,6 +78,7 @@ async function setup(name: string): Promise<Setup> {
   const queue = new Queue<RerankJobPayload, RerankJobResult, string>(`run-${runId}`, { connection, prefix });
   cleanups.push(() => queue.close());
   const calls = new Map<string, number>();
+  const refused = new Set(['q-bad']);
   const startWorker = (): Worker<RerankJobPayload, RerankJobResult, string> => {
     const workerConnection = connection.duplicate();
     const worker = new Worker<RerankJobPayload, RerankJobResult, string>(
@@ -84,7 +88,7 @@ async function setup(name: string): Promise<Setup> {
         calls.set(id, (calls.get(id) ?? 0) + 1);
         const data = job.data;
         if (data.queryId === 'q-flaky' && job.attemptsMade === 0) throw new Error(encodeFailure('ERR_API_UNAVAILABLE', 'RetryableApiError', 'try again'));
-        if (data.queryId === 'q-bad') throw new UnrecoverableError(encodeFailure('ERR_API_UNPROCESSABLE', 'PermanentApiError', 'the API refused this batch'));
+        if (refused.has(data.queryId)) throw new UnrecoverableError(encodeFailure('ERR_API_UNPROCESSABLE', 'PermanentApiError', 'the API refused this batch'));
         return { ...resultEcho(data), scores: data.docs.map((_, i) => scoreOf(i, data.queryId)), requests: 1 + (data.queryId === 'q-flaky' ? 2 : 0), rateLimited: data.queryId === 'q-flaky' ? 1 : 0 };
       },
       { connection: workerConnection, prefix, concurrency: 4 },
@@ -95,7 +99,7 @@ async function setup(name: string): Promise<Setup> {
     });
     return worker;
   };
-  return { runId, prefix, connection, queue, store: new RunStore(connection, prefix), spoolPath: join(dir, `${runId}.spool`), calls, startWorker };
+  return { runId, prefix, connection, queue, store: new RunStore(connection, prefix), spoolPath: join(dir, `${runId}.spool`), calls, refused, startWorker };
 }
 
 async function spoolLines(path: string): Promise<SpoolRecord[]> {
@@ -123,7 +127,7 @@ describe('Collector (real Redis, real BullMQ worker)', () => {
     const spool = await Spool.open(s.spoolPath);
     cleanups.push(async () => spool.close());
     // Small pages, drained while the worker runs: pages, a job finishing mid-drain, a job collected twice.
-    const collector = new Collector(s.queue, s.connection, s.store, spool, { runId: s.runId, pageSize: 7 }, logger);
+    const collector = new Collector(s.queue, s.store, spool, { runId: s.runId, pageSize: 7 }, logger);
     s.startWorker();
     const all = batches.length + 2;
     await until('every batch spooled', async () => {
@@ -189,7 +193,7 @@ describe('Collector (real Redis, real BullMQ worker)', () => {
       }
     }
     const first = await Spool.open(s.spoolPath);
-    await expect(new Collector(s.queue, s.connection, new DyingStore(s.connection, s.prefix), first, { runId: s.runId }, logger).drainOnce()).rejects.toThrow('killed');
+    await expect(new Collector(s.queue, new DyingStore(s.connection, s.prefix), first, { runId: s.runId }, logger).drainOnce()).rejects.toThrow('killed');
     first.close();
     expect((await spoolLines(s.spoolPath)).length).toBe(batches.length);
     expect(await s.queue.getCompletedCount()).toBe(batches.length);
@@ -197,7 +201,7 @@ describe('Collector (real Redis, real BullMQ worker)', () => {
     // Restarted: the spool is read back, the jobs are recorded and removed, nothing is written twice.
     const second = await Spool.open(s.spoolPath);
     cleanups.push(async () => second.close());
-    expect(await new Collector(s.queue, s.connection, s.store, second, { runId: s.runId }, logger).drainOnce()).toBe(0);
+    expect(await new Collector(s.queue, s.store, second, { runId: s.runId }, logger).drainOnce()).toBe(0);
     expect((await spoolLines(s.spoolPath)).length).toBe(batches.length);
     expect(await s.queue.getCompletedCount()).toBe(0);
     expect(await s.store.collectedCount(s.runId)).toBe(batches.length);
@@ -222,9 +226,38 @@ describe('Collector (real Redis, real BullMQ worker)', () => {
     await until('both jobs completed', async () => (await s.queue.getCompletedCount()) === 2);
     const spool = await Spool.open(s.spoolPath);
     cleanups.push(async () => spool.close());
-    expect(await new Collector(s.queue, s.connection, s.store, spool, { runId: s.runId }, logger).drainOnce()).toBe(2);
+    expect(await new Collector(s.queue, s.store, spool, { runId: s.runId }, logger).drainOnce()).toBe(2);
     const records = await spoolLines(s.spoolPath);
     expect(records.find((r) => r.job === rerankJobId(good))).toMatchObject({ t: 'ok', q: good.queryId, items: good.docs.map((doc, i) => [doc.id, i / 10, doc.score, doc.rank]) });
     expect(records.find((r) => r.job === rerankJobId(broken))).toMatchObject({ t: 'fail', q: broken.queryId, code: 'ERR_RESULT_INVALID', errorClass: 'ResultError', docs: broken.docs.map((doc) => [doc.id, doc.score, doc.rank]) });
+  });
+
+  it('does not count as failed for good a failed batch queued again (retry-failed) that completed since the last drain', async () => {
+    const s = await setup('collector-retried');
+    await s.store.register(
+      runConfigSchema.parse({ runId: s.runId, apiUrl: 'http://127.0.0.1:9/rerank', builtinServer: false, model: 'm', template: 'none', instruction: '', timeoutMs: 1000, retries: 0, minRetryDelayMs: 0, maxRetryDelayMs: 0 }),
+    );
+    const bad: RerankJobPayload = { ...payload(s.runId, 7), queryId: 'q-bad' };
+    await produce(planned([bad]), s.queue, s.store, { runId: s.runId }, logger);
+    s.startWorker();
+    await until('the batch failed', async () => (await s.queue.getFailedCount()) === 1);
+    const spool = await Spool.open(s.spoolPath);
+    cleanups.push(async () => spool.close());
+    await new Collector(s.queue, s.store, spool, { runId: s.runId }, logger).drainOnce();
+    expect(spool.counts()).toEqual({ scored: 0, failed: 1 });
+
+    // The API is fixed and retry-failed queues the batch again: this time it is scored.
+    s.refused.delete('q-bad');
+    await s.queue.retryJobs({ state: 'failed' });
+    await until('the batch completed', async () => (await s.queue.getJobState(rerankJobId(bad))) === 'completed');
+    // The collector's drain ran just before the job completed: it is completed in Redis, not spooled yet.
+    class DrainedJustBefore extends Collector {
+      override async drainOnce(): Promise<number> {
+        return 0;
+      }
+    }
+    const progress = await new DrainedJustBefore(s.queue, s.store, spool, { runId: s.runId }, logger).collect(AbortSignal.abort());
+    expect(progress.failed).toBe(0);
+    expect(progress.total).toBe(1);
   });
 });

@@ -134,7 +134,7 @@ describe('produce', () => {
     // the collector spools it, records it collected and removes it from Redis.
     const spool = await Spool.open(join(dir, `${runId}.spool`));
     cleanups.push(async () => spool.close());
-    const collector = new Collector(queue, connection, store, spool, { runId, pageSize: 1 }, logger);
+    const collector = new Collector(queue, store, spool, { runId, pageSize: 1 }, logger);
     let interleaved = 0;
     let draining: Promise<unknown> = Promise.resolve();
     const racing = new Proxy(queue, {
