@@ -54,6 +54,7 @@ export { RerankApiError, type ApiErrorCode, type RerankApiErrorDetails } from '.
 export { RetryableApiError, type RetryableApiErrorCode } from './rerank/errors/retryable-api-error.js';
 export { PermanentApiError, type PermanentApiErrorCode } from './rerank/errors/permanent-api-error.js';
 export { AuthError } from './rerank/errors/auth-error.js';
+export { OutputError } from './collect/durable-file.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Shared vocabulary.

@@ -22,6 +22,12 @@ export interface LifecycleEvents {
   'shutdown-requested': { signal: string };
   /** The grace period ran out: in-flight requests are aborted and their jobs handed back. */
   'shutdown-grace-expired': { graceMs: number };
+  /** The Redis connection was lost (logged once; the command waits up to its outage budget). */
+  'redis-down': { error: string; budgetMs: number | null };
+  /** Still no Redis (every 30 s while it lasts). */
+  'redis-still-down': { downMs: number; budgetMs: number | null };
+  /** The Redis connection is back after an outage. */
+  'redis-back': { downMs: number };
   /** A `worker` process joined a Redis and looks for runs to serve. */
   'worker-started': { redis: string; prefix: string; concurrency: number };
   /** A worker host started serving a run. */
@@ -41,6 +47,9 @@ const MESSAGES: Record<LifecycleEventName, string> = {
   'run-finished': 'run finished',
   'shutdown-requested': 'stopping: finishing in-flight requests and writing what is collected (signal again to exit at once)',
   'shutdown-grace-expired': 'in-flight requests did not finish in time: handing their jobs back',
+  'redis-down': 'Redis connection lost: waiting for it (the work so far is safe)',
+  'redis-still-down': 'still no Redis',
+  'redis-back': 'Redis connection back',
   'worker-started': 'worker started',
   'worker-serving': 'serving run',
   'worker-released': 'stopped serving run',
@@ -53,7 +62,7 @@ export class Lifecycle extends EventEmitter<{ [K in LifecycleEventName]: [Lifecy
   logTo(logger: Logger): this {
     for (const name of Object.keys(MESSAGES) as LifecycleEventName[]) {
       this.on(name, (payload: LifecycleEvents[typeof name]) => {
-        const warn = name === 'input-stopped' || name === 'shutdown-requested' || name === 'shutdown-grace-expired' || (name === 'run-finished' && 'outcome' in payload && payload.outcome === 'interrupted');
+        const warn = name === 'input-stopped' || name === 'redis-down' || name === 'redis-still-down' || name === 'shutdown-requested' || name === 'shutdown-grace-expired' || (name === 'run-finished' && 'outcome' in payload && payload.outcome === 'interrupted');
         const message = name === 'run-finished' && 'outcome' in payload && payload.outcome === 'interrupted' ? 'run interrupted: partial outputs written; run the same command again to resume' : MESSAGES[name];
         logger[warn ? 'warn' : 'info']({ event: name, ...payload }, message);
       });

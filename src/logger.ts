@@ -15,7 +15,8 @@ export interface LoggerOptions {
 }
 
 /** Paths pino blanks in every log line, whatever a caller passes in: secrets never reach a log. */
-const REDACT = ['apiKey', 'authorization', 'Authorization', 'headers.authorization', 'headers.Authorization', '*.apiKey', '*.authorization'];
+// `*.command.args`: an ioredis error carries its command's arguments, a refused AUTH's password among them.
+const REDACT = ['apiKey', 'authorization', 'Authorization', 'headers.authorization', 'headers.Authorization', '*.apiKey', '*.authorization', '*.command.args'];
 
 /** Logs go to stderr (fd 2), so stdout stays free for command output such as `eval` tables. */
 export function createLogger(options: LoggerOptions = {}): Logger {

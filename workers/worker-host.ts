@@ -5,6 +5,7 @@ import type { RerankJobPayload, RerankJobResult } from '../jobs/rerank-job.js';
 import type { Lifecycle } from '../src/lifecycle-events.js';
 import type { Logger } from '../src/logger.js';
 import type { RedisConnection } from '../src/redis/connect.js';
+import { isConnectionLoss } from '../src/redis/connection-loss.js';
 import { RunStore } from '../src/state/run-store.js';
 import { createRerankProcessor, type RerankProcessor } from './rerank-processor.js';
 import { DEFAULT_MAX_STALLED_COUNT, type WorkerHostOptions } from './worker-options.js';
@@ -39,6 +40,8 @@ export class WorkerHost {
   private timer: NodeJS.Timeout | undefined;
   private closing = false;
   private readonly handBack = new AbortController();
+  /** Resolved by `forceClose()`: `close()` then returns without waiting for BullMQ. */
+  private readonly forced = new AbortController();
   /** Resolves when the host is closed; `close()` waits for it. */
   private closedPromise: Promise<void> | undefined;
   /** Batches this process scored / failed for good, over all runs. */
@@ -56,7 +59,7 @@ export class WorkerHost {
     const { logger, apiKey } = context;
     this.logger = logger;
     this.events = context.events;
-    this.redis = connect();
+    this.redis = this.connectQuietly();
     this.store = new RunStore(this.redis, options.prefix);
     // One abort listener per request in flight (client and p-retry): not a leak.
     setMaxListeners(0, this.handBack.signal);
@@ -71,6 +74,15 @@ export class WorkerHost {
       },
       handBack: this.handBack.signal,
     });
+  }
+
+  /** A connection whose errors are handled here (ioredis prints "Unhandled error event" otherwise). */
+  private connectQuietly(): RedisConnection {
+    const connection = this.connect();
+    connection.on('error', (err: Error) => {
+      if (!isConnectionLoss(err)) this.logger.warn({ err }, 'Redis connection error');
+    });
+    return connection;
   }
 
   /**
@@ -104,7 +116,7 @@ export class WorkerHost {
       const state = await this.store.get(runId);
       if (state === undefined || this.closing) return;
       const rateLimit = state.config.rateLimit;
-      const connection = this.connect();
+      const connection = this.connectQuietly();
       const worker: RerankWorker = new Worker(runQueueName(runId), this.processor, {
         connection,
         prefix: this.options.prefix,
@@ -114,7 +126,11 @@ export class WorkerHost {
         maxStalledCount: this.options.maxStalledCount ?? DEFAULT_MAX_STALLED_COUNT,
         ...(rateLimit === undefined ? {} : { limiter: limiterFor(rateLimit) }),
       });
-      worker.on('error', (err) => this.logger.warn({ err, runId }, 'worker error (BullMQ reconnects by itself)'));
+      worker.on('error', (err) => {
+        // A lost connection is an outage, reported once by whoever watches Redis; BullMQ reconnects.
+        if (isConnectionLoss(err)) this.logger.debug({ err, runId }, 'worker lost its Redis connection; BullMQ reconnects');
+        else this.logger.warn({ err, runId }, 'worker error');
+      });
       worker.on('completed', () => {
         this.completed += 1;
       });
@@ -154,7 +170,27 @@ export class WorkerHost {
    */
   async close(): Promise<void> {
     this.closedPromise ??= this.closeOnce();
-    return this.closedPromise;
+    const forced = new Promise<void>((resolve) => {
+      if (this.forced.signal.aborted) resolve();
+      this.forced.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    return Promise.race([this.closedPromise, forced]);
+  }
+
+  /**
+   * Drop every connection now, without waiting for BullMQ: for a shutdown while Redis is down, where a
+   * graceful close never ends. Jobs in flight stay locked until their lock expires, then go to others.
+   */
+  forceClose(): void {
+    this.forced.abort();
+    this.closing = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    for (const { worker, connection } of this.workers.values()) {
+      worker.close(true).catch(() => undefined);
+      connection.disconnect();
+    }
+    this.workers.clear();
+    this.redis.disconnect();
   }
 
   private async closeOnce(): Promise<void> {

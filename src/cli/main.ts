@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { InputError } from '../errors/input-error.js';
 import { RerankBatchError } from '../errors/rerank-batch-error.js';
 import { UsageError } from '../errors/usage-error.js';
+import { isRedisAuthError } from '../redis/redis-errors.js';
 import { registerEvalCommand } from './eval-command.js';
 import { ExitCode } from './exit-codes.js';
 import { registerInitCommand } from './init-command.js';
@@ -44,6 +45,12 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof RerankBatchError) {
       process.stderr.write(`rerank-batch: error ${err.code}: ${err.message}\n`);
+      return ExitCode.Failures;
+    }
+    if (isRedisAuthError(err)) {
+      // A permission the start-up check could not see (e.g. an ACL user without access to the prefix's keys).
+      const reason = (err as Error).message.split('\n', 1)[0] ?? '';
+      process.stderr.write(`rerank-batch: error ERR_REDIS_AUTH: Redis refused a command (${reason}): grant the Redis user the commands BullMQ uses on the keys of --prefix\n`);
       return ExitCode.Failures;
     }
     process.stderr.write(`rerank-batch: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { formatRunStatus, runStatus } from '../collect/run-status.js';
 import { collectResolved } from '../orchestrate/collect.js';
 import { openExistingRun } from '../orchestrate/open-run.js';
+import { redisSettingsOf } from '../redis/connect.js';
 import { serveWorkers } from '../orchestrate/serve-workers.js';
 import { defineCommand } from './command-options.js';
 import { exitCodeFor, ExitCode } from './exit-codes.js';
@@ -11,22 +12,23 @@ import { processStopSignal } from './stop-signal.js';
 export function registerRunAdminCommands(program: Command, setExitCode: (code: number) => void): void {
   defineCommand(program, 'worker', async (input) => {
     const { logger, events } = commandContext(input.options.logLevel);
-    await serveWorkers(input, { logger, events, signal: processStopSignal(events) });
-    setExitCode(ExitCode.Ok);
+    await serveWorkers(input, { logger, events, signal: processStopSignal(events, input.options.shutdownGraceMs) });
+    // A worker ends only when told to: by a signal (the shell's 130) or, with an outage budget, by an error.
+    setExitCode(ExitCode.Interrupted);
   });
 
   for (const name of ['collect', 'retry-failed'] as const) {
     defineCommand(program, name, async (input) => {
       const { logger, events } = commandContext(input.options.logLevel);
       const resolve = (submission?: Record<string, unknown>) => (submission === undefined ? input : input.withSubmission(submission));
-      const report = await collectResolved(name, resolve, { logger, events, signal: processStopSignal(events) });
+      const report = await collectResolved(name, resolve, { logger, events, signal: processStopSignal(events, input.options.shutdownGraceMs) });
       setExitCode(exitCodeFor(report.outcome));
     });
   }
 
   defineCommand(program, 'status', async ({ options }) => {
     const { logger } = commandContext(options.logLevel);
-    const handle = await openExistingRun(options.runId, options.redis, options.prefix, logger);
+    const handle = await openExistingRun(options.runId, redisSettingsOf(options), options.prefix, logger);
     try {
       const report = await runStatus(handle);
       process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatRunStatus(report));
@@ -38,7 +40,7 @@ export function registerRunAdminCommands(program: Command, setExitCode: (code: n
 
   defineCommand(program, 'cancel', async ({ options }) => {
     const { logger } = commandContext(options.logLevel);
-    const handle = await openExistingRun(options.runId, options.redis, options.prefix, logger);
+    const handle = await openExistingRun(options.runId, redisSettingsOf(options), options.prefix, logger);
     try {
       await handle.store.delete(options.runId);
       await handle.queue.obliterate({ force: true });

@@ -16,13 +16,13 @@ export function commandContext(logLevel: string): { logger: Logger; events: Life
 export function registerRunCommands(program: Command, setExitCode: (code: number) => void): void {
   defineCommand(program, 'run', async (input) => {
     const { logger, events } = commandContext(input.options.logLevel);
-    const report = await runResolved(input, { logger, events, signal: processStopSignal(events) });
+    const report = await runResolved(input, { logger, events, signal: processStopSignal(events, input.options.shutdownGraceMs) });
     setExitCode(exitCodeFor(report.outcome));
   });
 
   defineCommand(program, 'submit', async (input) => {
     const { logger, events } = commandContext(input.options.logLevel);
-    const result = await submitResolved(input, { logger, events, signal: processStopSignal(events) });
+    const result = await submitResolved(input, { logger, events, signal: processStopSignal(events, 0) });
     process.stdout.write(`${result.runId}\n`);
     logger.info(result, 'run submitted');
     setExitCode(ExitCode.Ok);

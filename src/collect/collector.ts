@@ -4,7 +4,7 @@ import { decodeFailure } from '../../jobs/failure-reason.js';
 import type { RerankQueue } from '../../jobs/rerank-queue.js';
 import { RerankBatchError } from '../errors/rerank-batch-error.js';
 import type { Logger } from '../logger.js';
-import { untilConnected } from '../redis/connection-loss.js';
+import { OutageWaitStopped, type OutageGuard } from '../redis/connection-loss.js';
 import type { RunState, RunStore } from '../state/run-store.js';
 import type { FailedRecord, ScoredRecord, Spool, SpoolRecord } from './spool.js';
 
@@ -17,6 +17,8 @@ const DEFAULT_PAGE_SIZE = 100;
 
 export interface CollectorOptions {
   runId: string;
+  /** Runs each Redis operation through outages (bounded by the outage budget, cut by a shutdown). */
+  guard: OutageGuard;
   /** Pause between drains when nothing new finished, ms. Default 50: the last batch of a run is seen soon after it finishes, for 2 Redis round trips a poll. */
   pollIntervalMs?: number;
   /** Finished jobs read per call (one BullMQ script call a page). Default 100. */
@@ -173,16 +175,24 @@ export class Collector {
    */
   async collect(signal?: AbortSignal): Promise<CollectProgress> {
     const interval = this.options.pollIntervalMs ?? 50;
-    const onRetry = (err: Error, attempt: number): void => {
-      if (attempt === 1 || attempt % 10 === 0) this.logger.warn({ runId: this.options.runId, err: err.message, attempt }, 'Redis connection lost while collecting; trying again');
-    };
+    const { guard, runId } = this.options;
+    let total: number | undefined;
     for (;;) {
-      // A drain is safe to repeat: the spool keeps one record per job, and jobs leave Redis only after.
-      const added = await untilConnected(() => this.drainOnce(), onRetry);
-      const state = await untilConnected(() => this.store.get(this.options.runId), onRetry);
-      if (state === undefined) throw new RerankBatchError('ERR_RUN_UNKNOWN', `run ${this.options.runId} has no state in Redis (cancelled?)`);
-      if (state.status === 'aborted') throw new RunAbortedError(state.abortCode ?? 'ERR_RUN_ABORTED', state.abortReason ?? 'unknown reason');
-      const progress = await this.progress(state);
+      let added: number;
+      let progress: CollectProgress;
+      try {
+        // A drain is safe to repeat: the spool keeps one record per job, and jobs leave Redis only after.
+        added = await guard.run(() => this.drainOnce(), signal);
+        const state = await guard.run(() => this.store.get(runId), signal);
+        if (state === undefined) throw new RerankBatchError('ERR_RUN_UNKNOWN', `run ${runId} has no state in Redis (cancelled?)`);
+        if (state.status === 'aborted') throw new RunAbortedError(state.abortCode ?? 'ERR_RUN_ABORTED', state.abortReason ?? 'unknown reason');
+        total = state.totals?.batches;
+        progress = await guard.run(() => this.progress(state), signal);
+      } catch (err) {
+        // Stopped while Redis is down: what is on disk is what there is.
+        if (err instanceof OutageWaitStopped) return { ...this.spool.counts(), total };
+        throw err;
+      }
       this.logProgress(progress);
       if (progress.total !== undefined && progress.scored + progress.failed >= progress.total) return progress;
       if (signal?.aborted === true) return progress;

@@ -1,6 +1,6 @@
-import { closeSync, fstatSync, fsync, ftruncateSync, openSync, readSync, write } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { makeDirDurable, outputError, syncDir, syncFile, writeAll } from './durable-file.js';
 import { SpoolIndex, type RecordRef } from './spool-index.js';
 
 /**
@@ -62,9 +62,28 @@ export class Spool {
     this.load();
   }
 
+  /**
+   * Open (or create) the spool. Its directory is made durably, and a new spool's name is fsync'd into
+   * it before the first batch is spooled: a job leaves Redis only once its record can be found after a
+   * power loss. Throws an OutputError (ERR_OUTPUT_WRITE, ERR_DISK_FULL) naming the path when the spool
+   * cannot be created or read.
+   */
   static async open(path: string): Promise<Spool> {
-    await mkdir(dirname(path), { recursive: true });
-    return new Spool(path);
+    const dir = dirname(path);
+    // The output directory itself too: it may have been made moments ago, not durably.
+    await makeDirDurable(dirname(dir));
+    await makeDirDurable(dir);
+    try {
+      const created = !existsSync(path);
+      const spool = new Spool(path);
+      if (created) await syncDir(dir).catch((err: unknown) => {
+        spool.close();
+        throw err;
+      });
+      return spool;
+    } catch (err) {
+      throw outputError(err, path);
+    }
   }
 
   /** Rebuild the index from the file; a torn last line (a crash mid-append) is cut off. */
@@ -117,28 +136,44 @@ export class Spool {
     return next;
   }
 
+  /**
+   * Records are indexed only once durable. When the write or the fsync fails (a full disk: ERR_DISK_FULL),
+   * the file is cut back to its last durable record and nothing is indexed: the batches stay in Redis,
+   * and the same command run again spools them. A record that reached the page cache but whose fsync
+   * failed must not be found by a later open, which would take it as durable and let its job leave Redis.
+   */
   private async appendNow(records: SpoolRecord[]): Promise<number> {
     const lines: Buffer[] = [];
+    const fresh: [SpoolRecord, number, number][] = [];
+    /** Outcomes decided by this append, over those indexed: a job twice in `records` is judged as index() would. */
+    const decided = new Map<string, SpoolRecord['t']>();
     let offset = this.size;
     for (const record of records) {
+      const known = decided.get(record.job) ?? this.byJob.get(record.job)?.type;
+      if (known !== undefined && (known === 'ok' || record.t === 'fail')) continue;
+      decided.set(record.job, record.t);
       const line = Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
-      if (!this.index(record, offset, line.length)) continue;
+      fresh.push([record, offset, line.length]);
       lines.push(line);
       offset += line.length;
     }
     if (lines.length === 0) return 0;
     const data = Buffer.concat(lines);
-    let written = 0;
-    while (written < data.length) written += (await this.writeAt(data, written)).bytesWritten;
-    await new Promise<void>((resolve, reject) => fsync(this.fd, (err) => (err === null ? resolve() : reject(err))));
+    try {
+      await writeAll(this.fd, data, this.size);
+      await syncFile(this.fd);
+    } catch (err) {
+      try {
+        ftruncateSync(this.fd, this.size);
+        await syncFile(this.fd);
+      } catch {
+        // Cut back on the next open at worst: a torn last line is dropped there.
+      }
+      throw outputError(err, this.path);
+    }
+    for (const [record, at, length] of fresh) this.index(record, at, length);
     this.size += data.length;
     return lines.length;
-  }
-
-  private writeAt(data: Buffer, from: number): Promise<{ bytesWritten: number }> {
-    return new Promise((resolve, reject) => {
-      write(this.fd, data, from, data.length - from, this.size + from, (err, bytesWritten) => (err === null ? resolve({ bytesWritten }) : reject(err)));
-    });
   }
 
   /** Job ids of the batches whose latest record is a failure. */

@@ -1,9 +1,8 @@
 import { DEFAULT_JOB_OPTIONS } from '../../jobs/default-job-options.js';
 import { RERANK_JOB_NAME } from '../../jobs/names.js';
 import type { RerankQueue } from '../../jobs/rerank-queue.js';
-import type { Logger } from '../logger.js';
 import type { PlannedInput, PlannedJob } from '../plan/plan-ahead.js';
-import { untilConnected } from '../redis/connection-loss.js';
+import { OutageWaitStopped, type OutageGuard } from '../redis/connection-loss.js';
 import type { ProducerTotals } from '../interfaces.js';
 import type { RunStore } from '../state/run-store.js';
 
@@ -24,6 +23,8 @@ export interface ProducerOptions {
   attempts?: number;
   /** Graceful shutdown: stop waiting for room in the queue, and do not record totals (the input was not read whole). */
   signal?: AbortSignal;
+  /** Runs each Redis operation through outages (bounded by the outage budget, cut by `signal`). */
+  guard: OutageGuard;
 }
 
 export interface ProducerReport extends ProducerTotals {
@@ -45,7 +46,6 @@ export async function produce(
   queue: RerankQueue,
   store: RunStore,
   options: ProducerOptions,
-  logger: Logger,
 ): Promise<ProducerReport> {
   const maxPending = options.maxPending ?? 1000;
   // A bulk larger than maxPending would never find room in the queue: the producer would wait forever.
@@ -57,22 +57,19 @@ export async function produce(
 
   const waitForRoom = async (needed: number): Promise<void> => {
     for (;;) {
-      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused', 'waiting-children');
+      const counts = await options.guard.run(() => queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused', 'waiting-children'), options.signal);
       const inQueue = Object.values(counts).reduce((sum, n) => sum + n, 0);
       if (inQueue + needed <= maxPending || options.signal?.aborted === true) return;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   };
 
-  const onRetry = (err: Error, attempt: number): void => {
-    if (attempt === 1 || attempt % 10 === 0) logger.warn({ runId: options.runId, err: err.message, attempt }, 'Redis connection lost while queueing; trying again');
-  };
   const flush = async (): Promise<void> => {
     // In slices of bulkSize: the end of the input can close many batches at once. A slice is safe to
     // add again: BullMQ adds nothing for a job id it holds.
     while (pending.length > 0) {
       const slice = pending.splice(0, bulkSize);
-      const added = await untilConnected(() => addSlice(slice), onRetry, options.signal);
+      const added = await options.guard.run(() => addSlice(slice), options.signal);
       enqueued += added;
       alreadySubmitted += slice.length - added;
     }
@@ -94,24 +91,29 @@ export async function produce(
 
   // Slow start: at 50 jobs, the first bulk waited ~0.15 s for the reader with every worker idle.
   let nextBulk = Math.min(FIRST_BULK, bulkSize);
-  for await (const job of planned) {
-    if (options.signal?.aborted === true) break;
-    pending.push(job);
-    if (pending.length >= nextBulk) {
-      await flush();
-      nextBulk = Math.min(nextBulk * 2, bulkSize);
-      // Wait for room for the next bulk now, holding nothing, rather than with its batches in hand:
-      // batches that wait get promoted to V8's old generation, whose garbage is what grows the heap.
-      await waitForRoom(nextBulk);
+  const stoppedEarly: ProducerReport = { queries: 0, pairs: 0, batches: 0, enqueued, alreadySubmitted };
+  try {
+    for await (const job of planned) {
+      if (options.signal?.aborted === true) break;
+      pending.push(job);
+      if (pending.length >= nextBulk) {
+        await flush();
+        nextBulk = Math.min(nextBulk * 2, bulkSize);
+        // Wait for room for the next bulk now, holding nothing, rather than with its batches in hand:
+        // batches that wait get promoted to V8's old generation, whose garbage is what grows the heap.
+        await waitForRoom(nextBulk);
+      }
     }
+    // Batches come closed: the planner closes its open ones only at the true end of the input, so every
+    // batch queued, even after a shutdown, is one a resumed run plans the same way.
+    await flush();
+    const totals = planned.totals;
+    if (options.signal?.aborted === true || totals === undefined) return { ...stoppedEarly, enqueued, alreadySubmitted };
+    await options.guard.run(() => store.setTotals(options.runId, totals), options.signal);
+    return { ...totals, enqueued, alreadySubmitted };
+  } catch (err) {
+    // A shutdown while Redis is down: what was queued stays queued; a resumed run adds the rest.
+    if (err instanceof OutageWaitStopped) return { ...stoppedEarly, enqueued, alreadySubmitted };
+    throw err;
   }
-  // Batches come closed: the planner closes its open ones only at the true end of the input, so every
-  // batch queued, even after a shutdown, is one a resumed run plans the same way.
-  await flush();
-  const totals = planned.totals;
-  if (options.signal?.aborted === true || totals === undefined) {
-    return { queries: 0, pairs: 0, batches: 0, enqueued, alreadySubmitted };
-  }
-  await store.setTotals(options.runId, totals);
-  return { ...totals, enqueued, alreadySubmitted };
 }

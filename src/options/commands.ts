@@ -3,10 +3,14 @@ import type { OptionKey } from './option-table.js';
 
 const INPUT = ['input', 'runFile', 'docs', 'queries', 'depth', 'format', 'columns', 'onBadRow', 'onEmptyText', 'maxDocumentBytes', 'onLongDocument'] as const;
 const REQUEST = ['apiUrl', 'model', 'template', 'instruction', 'maxDocsPerRequest', 'maxRequestBytes', 'rateLimit', 'timeoutMs', 'retries', 'minRetryDelayMs', 'maxRetryDelayMs', 'attempts'] as const;
-const QUEUE = ['runId', 'redis', 'prefix', 'maxPending'] as const;
+const QUEUE = ['runId', 'redis', 'redisTlsCa', 'redisTlsCert', 'redisTlsKey', 'prefix', 'redisOutageTimeout', 'maxPending'] as const;
 const OUTPUT = ['out', 'qrels', 'topN', 'runTag', 'relLevel'] as const;
 const WORKER = ['concurrency', 'workers', 'lockDurationMs', 'stalledIntervalMs', 'shutdownGraceMs'] as const;
-const CONNECTION = ['redis', 'prefix'] as const;
+const CONNECTION = ['redis', 'redisTlsCa', 'redisTlsCert', 'redisTlsKey', 'prefix'] as const;
+/** Workers wait through any outage unless told otherwise: a fleet outlives its Redis's maintenance. */
+const OUTAGE = ['redisOutageTimeout'] as const;
+/** Commands a scheduler waits on give up on a Redis outage after ten minutes (workers wait forever). */
+const OUTAGE_DEFAULT = { redisOutageTimeout: 600_000 } as const;
 const SERVER = ['host', 'port', 'latencyMs', 'rate429', 'rate5xx', 'rateHang', 'rateReset', 'rateMalformed', 'rateMissing', 'retryAfter', 'maxRps', 'maxDocuments', 'seed'] as const;
 
 export interface CommandDef {
@@ -30,27 +34,31 @@ export const COMMANDS = {
     description: 'rerank a corpus end to end: queue it, score it (workers here and on other machines), write outputs',
     options: [...INPUT, ...REQUEST, ...QUEUE, ...OUTPUT, ...WORKER, 'logLevel'],
     required: ['out'],
+    defaults: OUTAGE_DEFAULT,
   },
   submit: {
     description: 'read the input and queue the run on Redis, then return; `worker`s score it and `collect` writes it',
     options: [...INPUT, 'rejects', ...REQUEST, ...QUEUE, 'logLevel'],
     required: [],
+    defaults: OUTAGE_DEFAULT,
   },
   worker: {
     description: 'serve runs from Redis: take batches, call the rerank API (RERANK_API_KEY from the environment), until SIGINT/SIGTERM',
-    options: [...CONNECTION, 'runIds', 'concurrency', 'lockDurationMs', 'stalledIntervalMs', 'shutdownGraceMs', 'logLevel'],
+    options: [...CONNECTION, ...OUTAGE, 'runIds', 'concurrency', 'lockDurationMs', 'stalledIntervalMs', 'shutdownGraceMs', 'logLevel'],
     required: [],
   },
   collect: {
     description: 'wait for a run to finish and write its outputs to --out (resumable; several collect calls may share one --out one after another)',
-    options: ['runId', ...CONNECTION, ...OUTPUT, ...WORKER, 'logLevel'],
+    options: ['runId', ...CONNECTION, ...OUTAGE, ...OUTPUT, ...WORKER, 'logLevel'],
     required: ['runId', 'out'],
+    defaults: OUTAGE_DEFAULT,
     fromSubmission: ['qrels', 'topN', 'runTag', 'relLevel'],
   },
   'retry-failed': {
     description: 'queue the failed batches of a run again, then collect it into --out (merged into the same outputs)',
-    options: ['runId', ...CONNECTION, ...OUTPUT, ...WORKER, 'logLevel'],
+    options: ['runId', ...CONNECTION, ...OUTAGE, ...OUTPUT, ...WORKER, 'logLevel'],
     required: ['runId', 'out'],
+    defaults: OUTAGE_DEFAULT,
     fromSubmission: ['qrels', 'topN', 'runTag', 'relLevel'],
   },
   status: {

@@ -14,10 +14,11 @@ export type OptionKind =
   | { type: 'boolean' }
   | { type: 'choice'; choices: readonly [string, ...string[]] }
   | { type: 'list' }
-  | { type: 'columns' };
+  | { type: 'columns' }
+  | { type: 'duration'; min: number };
 
 /** The TypeScript type of a kind's values. */
-export type KindValue<K extends OptionKind> = K extends { type: 'int' | 'number' }
+export type KindValue<K extends OptionKind> = K extends { type: 'int' | 'number' | 'duration' }
   ? number
   : K extends { type: 'boolean' }
     ? boolean
@@ -95,6 +96,18 @@ function schemaOf(kind: OptionKind): z.ZodType {
       return z.union([z.string().min(1).transform((value) => [value]), z.array(z.string().min(1)).min(1)]);
     case 'columns':
       return columnsSchema;
+    case 'duration':
+      // In ms; text such as "10m" is turned into ms by parseKindText, and a config file may say either.
+      return z
+        .union([z.number(), z.string().transform((text, ctx) => {
+          const ms = durationMs(text);
+          if (ms === undefined) {
+            ctx.addIssue({ code: 'custom', message: 'expected a duration such as 500ms, 30s, 10m or 1h' });
+            return z.NEVER;
+          }
+          return ms;
+        })])
+        .pipe(z.number().int('expected whole milliseconds').min(kind.min, `expected a duration of at least ${kind.min} ms`));
   }
 }
 
@@ -106,6 +119,8 @@ export function parseKindText(kind: OptionKind, text: string, previous?: unknown
   switch (kind.type) {
     case 'int':
       return /^\s*[+-]?\d+\s*$/.test(text) ? Number(text) : text;
+    case 'duration':
+      return durationMs(text) ?? text;
     case 'number':
       return text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : text;
     case 'boolean':
@@ -136,4 +151,13 @@ export function formatKindValue(value: unknown): string {
     return entries.length === 0 ? '{}' : `{ ${entries.map(([k, v]) => `${k}: ${formatKindValue(v)}`).join(', ')} }`;
   }
   return String(value);
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** "500ms", "30s", "10m", "1.5h" or a plain number of ms, in ms; undefined when it is none of these. */
+export function durationMs(text: string): number | undefined {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(text);
+  if (match === null) return undefined;
+  return Math.round(Number(match[1]) * (DURATION_UNITS[match[2] ?? 'ms'] ?? 1));
 }

@@ -70,8 +70,12 @@ export const OPTIONS = {
   // queue and run
   runId: { concern: 'queue', kind: { type: 'string', pattern: RUN_ID_PATTERN, patternDoc: 'letters, digits, . _ - (at most 64)' }, arg: '<id>', doc: 'run id', defaultDoc: 'derived from the inputs and options, so the same command resumes' },
   runIds: { concern: 'queue', kind: { type: 'list' }, name: 'run-id', arg: '<id...>', doc: 'serve only these runs', defaultDoc: 'every active run' },
-  redis: { concern: 'queue', kind: { type: 'string', pattern: /^(redis|rediss|redis\+cluster):\/\//, patternDoc: 'expected redis://, rediss:// or redis+cluster:// URL' }, arg: '<url>', env: 'REDIS_URL', doc: 'Redis URL, or redis+cluster://h1:p1,h2:p2', defaultDoc: 'REDIS_URL, else 127.0.0.1:6379, else (run only) a private redis-server' },
+  redis: { concern: 'queue', kind: { type: 'string', pattern: /^rediss?(\+cluster)?:\/\//, patternDoc: 'expected redis://, rediss://, redis+cluster:// or rediss+cluster:// URL' }, arg: '<url>', env: 'REDIS_URL', doc: 'Redis URL, or redis+cluster://h1:p1,h2:p2 (rediss: TLS)', defaultDoc: 'REDIS_URL, else 127.0.0.1:6379, else (run only) a private redis-server' },
+  redisTlsCa: { concern: 'queue', kind: text, arg: '<file>', doc: 'PEM file of the CA that signed the Redis server certificate (rediss:// URLs)', defaultDoc: "the system's CAs" },
+  redisTlsCert: { concern: 'queue', kind: text, arg: '<file>', doc: 'PEM client certificate for Redis mutual TLS (with --redis-tls-key)', defaultDoc: 'none' },
+  redisTlsKey: { concern: 'queue', kind: text, arg: '<file>', doc: 'PEM private key of --redis-tls-cert (unencrypted)', defaultDoc: 'none' },
   prefix: { concern: 'queue', kind: text, arg: '<prefix>', doc: 'Redis key prefix (braces: a Cluster hash tag)' },
+  redisOutageTimeout: { concern: 'queue', kind: { type: 'duration', min: 0 }, arg: '<duration>', doc: 'how long to wait through a Redis outage (e.g. 90s, 10m) before exit 1 with ERR_REDIS_UNAVAILABLE; the same command resumes', defaultDoc: 'forever' },
   maxPending: { concern: 'queue', kind: int(1), arg: '<n>', doc: 'most batches queued in Redis at once; the producer waits for room' },
   // outputs
   out: { concern: 'output', kind: text, short: '-o', arg: '<dir>', doc: 'output directory' },

@@ -3,6 +3,7 @@ import { RerankBatchError } from '../errors/rerank-batch-error.js';
 import { readQrels, type Qrels } from '../evaluate/index.js';
 import type { Lifecycle, Outcome } from '../lifecycle-events.js';
 import type { Logger } from '../logger.js';
+import { OutageWaitStopped, type OutageGuard } from '../redis/connection-loss.js';
 import type { OptionSource } from '../options/resolve-options.js';
 import { writeManifest } from '../write/manifest.js';
 import type { RunHandle } from './open-run.js';
@@ -29,22 +30,24 @@ export interface CollectReport {
 export async function collectRun(
   handle: RunHandle,
   settings: OutputSettings & { sources?: Partial<Record<keyof OutputSettings, OptionSource>> },
-  context: { logger: Logger; events: Lifecycle },
+  context: { logger: Logger; events: Lifecycle; guard: OutageGuard },
   signals: { stop?: AbortSignal; drop?: AbortSignal } = {},
 ): Promise<CollectReport | undefined> {
-  const { logger, events } = context;
+  const { logger, events, guard } = context;
   const startedAt = new Date();
   const qrels: Qrels | undefined = settings.qrels === undefined ? undefined : await readQrels(settings.qrels);
   const spool = await Spool.open(join(settings.out, STATE_DIR, `${handle.runId}.spool`));
   try {
-    const collectedBefore = await handle.store.collectedCount(handle.runId);
+    const collectedBefore = await guard.run(() => handle.store.collectedCount(handle.runId), signals.stop);
+    // Read now, while Redis answers: a shutdown during an outage still writes a manifest from it.
+    const stateAtStart = await guard.run(() => handle.store.get(handle.runId), signals.stop);
     if (collectedBefore > spool.counts().scored) {
       throw new RerankBatchError(
         'ERR_RUN_SPOOL_MISSING',
         `run ${handle.runId} has ${collectedBefore} batches collected into another output directory; collect it with the same --out, or start a new run (--run-id)`,
       );
     }
-    const collector = new Collector(handle.queue, handle.store, spool, { runId: handle.runId }, logger);
+    const collector = new Collector(handle.queue, handle.store, spool, { runId: handle.runId, guard }, logger);
     const either = [signals.stop, signals.drop].filter((s): s is AbortSignal => s !== undefined);
     const progress = await collector.collect(either.length === 0 ? undefined : AbortSignal.any(either));
     // Dropped (the input turned out bad): nothing of this run is worth writing.
@@ -58,7 +61,10 @@ export async function collectRun(
       ...(qrels === undefined ? {} : { qrels }),
     });
     const outcome: Outcome = !complete ? 'interrupted' : summary.failedPairs > 0 ? 'failures' : 'complete';
-    const state = await handle.store.get(handle.runId);
+    const state = await guard.run(() => handle.store.get(handle.runId), signals.stop).catch((err: unknown) => {
+      if (err instanceof OutageWaitStopped) return stateAtStart;
+      throw err;
+    });
     if (state === undefined) throw new RerankBatchError('ERR_RUN_UNKNOWN', `run ${handle.runId} has no state in Redis (cancelled?)`);
     await writeManifest(settings.out, {
       runId: handle.runId,
@@ -71,7 +77,7 @@ export async function collectRun(
       summary,
       outcome,
     });
-    if (complete) await handle.store.complete(handle.runId);
+    if (complete) await guard.run(() => handle.store.complete(handle.runId));
     if (summary.repeatsDropped !== undefined) {
       logger.warn({ runId: handle.runId, repeatsDropped: summary.repeatsDropped }, 'candidates scored twice (repeated far apart in the input) were written once, with their best score');
     }

@@ -1,9 +1,11 @@
 import { WorkerHost } from '../../workers/worker-host.js';
 import { resolveOptions, type GivenOptions, type Resolved } from '../options/resolve-options.js';
 import { collectRun, type CollectReport } from './collect-run.js';
+import { redisSettingsOf } from '../redis/connect.js';
 import { openExistingRun } from './open-run.js';
 import { contextOf, type RunContext } from './run-pipeline.js';
-import { closeWithGrace } from './shutdown.js';
+import { watchOutages } from './outage-watch.js';
+import { closeWithGrace, releaseHost } from './shutdown.js';
 
 export interface CollectResult extends CollectReport {
   runId: string;
@@ -39,10 +41,11 @@ export async function collectResolved(
 ): Promise<CollectResult> {
   const { logger, env, events, signal } = contextOf(context);
   const first = resolve().options;
-  const handle = await openExistingRun(first.runId, first.redis, first.prefix, logger);
+  const handle = await openExistingRun(first.runId, redisSettingsOf(first), first.prefix, logger);
+  const { options, sources } = resolve(handle.state.submission?.options);
+  const guard = watchOutages(handle.connection, options.redisOutageTimeout, events);
   let host: WorkerHost | undefined;
   try {
-    const { options, sources } = resolve(handle.state.submission?.options);
     let requeued = 0;
     if (command === 'retry-failed') {
       requeued = await handle.queue.getFailedCount();
@@ -63,12 +66,12 @@ export async function collectResolved(
     signal?.addEventListener('abort', () => void closeWithGrace(host, options.shutdownGraceMs, events).finally(() => stopCollecting.abort()), { once: true });
     const settings = { out: options.out, qrels: options.qrels, topN: options.topN, runTag: options.runTag, relLevel: options.relLevel };
     const outputSources = { out: sources.out, qrels: sources.qrels, topN: sources.topN, runTag: sources.runTag, relLevel: sources.relLevel };
-    const report = await collectRun(handle, { ...settings, sources: outputSources }, { logger, events }, { stop: stopCollecting.signal });
+    const report = await collectRun(handle, { ...settings, sources: outputSources }, { logger, events, guard }, { stop: stopCollecting.signal });
     if (report === undefined) throw new Error('collector stopped without a reason');
     return { ...report, runId: options.runId, requeued };
   } finally {
-    host?.handBackInFlight();
-    await host?.close();
+    guard.close();
+    await releaseHost(host);
     await handle.close();
   }
 }

@@ -6,7 +6,8 @@ import { InputError } from '../errors/input-error.js';
 import { RerankBatchError } from '../errors/rerank-batch-error.js';
 import { UsageError } from '../errors/usage-error.js';
 import type { Logger } from '../logger.js';
-import { resolveRedis, type RedisConnection, type ResolvedRedis } from '../redis/connect.js';
+import { redisSettingsOf, resolveRedis, type RedisConnection, type RedisSettings, type ResolvedRedis } from '../redis/connect.js';
+import { quitOrDrop } from '../redis/connection-loss.js';
 import { warnOnEvictionPolicy } from '../redis/eviction-policy.js';
 import { startRerankServer } from '../serve/rerank-server.js';
 import { RUN_CONFIG_VERSION, type RunConfig } from '../state/run-config.js';
@@ -57,9 +58,20 @@ export async function checksumInputs(options: Pick<SubmitSettings, 'input' | 'ru
   return inputs;
 }
 
+/** How long the whole cleanup may wait: closing through a Redis that is down would never end. */
+const CLEANUP_MS = 1_500;
+
 function closer(steps: (() => Promise<unknown>)[], logger: Logger): () => Promise<void> {
   return async () => {
-    for (const step of steps.reverse()) await step().catch((err: unknown) => logger.debug({ err }, 'cleanup step failed'));
+    const deadline = Date.now() + CLEANUP_MS;
+    for (const step of steps.reverse()) {
+      // Past the deadline a step is still started (it frees what it can), just not waited for.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise((resolve) => {
+        timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+      });
+      await Promise.race([step().catch((err: unknown) => logger.debug({ err }, 'cleanup step failed')), late]).finally(() => clearTimeout(timer));
+    }
     steps.length = 0;
   };
 }
@@ -80,7 +92,7 @@ export async function openSubmittedRun(
   const steps: (() => Promise<unknown>)[] = [];
   const close = closer(steps, logger);
   try {
-    const redis = await resolveRedis(options.redis, logger, { allowPrivate: mode.allowBuiltinServer });
+    const redis = await resolveRedis(redisSettingsOf(options), logger, { allowPrivate: mode.allowBuiltinServer });
     steps.push(() => redis.close());
     let apiUrl = options.apiUrl;
     if (apiUrl === undefined) {
@@ -96,7 +108,7 @@ export async function openSubmittedRun(
       logger.warn('RERANK_API_KEY is not set: requests carry no Authorization header');
     }
     const connection = redis.connect();
-    steps.push(() => connection.quit());
+    steps.push(() => quitOrDrop(connection));
     await warnOnEvictionPolicy(connection, logger);
     const store = new RunStore(connection, options.prefix);
     const config: RunConfig = {
@@ -113,7 +125,7 @@ export async function openSubmittedRun(
       maxRetryDelayMs: options.maxRetryDelayMs,
       ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
     };
-    const queue = runQueue(runId, connection, options.prefix);
+    const queue = runQueue(runId, connection, options.prefix, logger);
     steps.push(() => queue.close());
     const previousStatus = await store.register(config);
     if (previousStatus === 'aborted') {
@@ -127,29 +139,31 @@ export async function openSubmittedRun(
   }
 }
 
-/** A run's queue, with its event stream capped (EVENTS_MAX_LEN). */
-function runQueue(runId: string, connection: RedisConnection, prefix: string): RerankQueue {
-  return new Queue(runQueueName(runId), { connection, prefix, streams: { events: { maxLen: EVENTS_MAX_LEN } } });
+/** A run's queue, with its event stream capped (EVENTS_MAX_LEN) and its errors logged (BullMQ reconnects). */
+function runQueue(runId: string, connection: RedisConnection, prefix: string, logger: Logger): RerankQueue {
+  const queue: RerankQueue = new Queue(runQueueName(runId), { connection, prefix, streams: { events: { maxLen: EVENTS_MAX_LEN } } });
+  queue.on('error', (err: Error) => logger.debug({ runId, error: err.message }, 'queue error'));
+  return queue;
 }
 
 /** Open an existing run by id (collect, status, retry-failed, cancel). Throws ERR_RUN_UNKNOWN when Redis has no such run. */
 export async function openExistingRun(
   runId: string,
-  redisUrl: string | undefined,
+  redisSettings: RedisSettings,
   prefix: string,
   logger: Logger,
 ): Promise<RunHandle & { state: RunState }> {
   const steps: (() => Promise<unknown>)[] = [];
   const close = closer(steps, logger);
   try {
-    const redis = await resolveRedis(redisUrl, logger, { allowPrivate: false });
+    const redis = await resolveRedis(redisSettings, logger, { allowPrivate: false });
     steps.push(() => redis.close());
     const connection = redis.connect();
-    steps.push(() => connection.quit());
+    steps.push(() => quitOrDrop(connection));
     const store = new RunStore(connection, prefix);
     const state = await store.get(runId);
     if (state === undefined) throw new RerankBatchError('ERR_RUN_UNKNOWN', `no run "${runId}" under prefix ${prefix} on ${redis.displayUrl}`);
-    const queue = runQueue(runId, connection, prefix);
+    const queue = runQueue(runId, connection, prefix, logger);
     steps.push(() => queue.close());
     return { runId, redis, connection, store, queue, state, close };
   } catch (err) {

@@ -1,6 +1,6 @@
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WorkerHost } from '../../workers/worker-host.js';
+import { makeDirDurable } from '../collect/durable-file.js';
 import { InputError } from '../errors/input-error.js';
 import { Lifecycle } from '../lifecycle-events.js';
 import { createLogger, type Logger } from '../logger.js';
@@ -8,7 +8,8 @@ import { resolveOptions, type Resolved } from '../options/resolve-options.js';
 import { checkSubmitSettings, type RunOptions } from '../options/run-options.js';
 import { collectRun, type CollectReport } from './collect-run.js';
 import { openSubmittedRun } from './open-run.js';
-import { closeWithGrace } from './shutdown.js';
+import { watchOutages } from './outage-watch.js';
+import { closeWithGrace, releaseHost } from './shutdown.js';
 import { submitInput, type SubmitReport } from './submit-input.js';
 
 /** How a library call or a command runs: where it logs, what it reads the key from, what stops it. */
@@ -51,9 +52,10 @@ export async function runResolved(resolved: Resolved<'run'>, context: RunContext
   const { options, sources } = resolved;
   const { logger, env, events, signal } = contextOf(context);
   checkSubmitSettings(options);
-  await mkdir(options.out, { recursive: true });
+  await makeDirDurable(options.out);
   const handle = await openSubmittedRun(options, logger, env, { allowBuiltinServer: true });
   const { runId } = handle;
+  const guard = watchOutages(handle.connection, options.redisOutageTimeout, events);
   let host: WorkerHost | undefined;
   try {
     events.emit('run-started', { runId, redis: handle.redis.displayUrl, apiUrl: handle.config.apiUrl, model: options.model, resumed: handle.previousStatus !== undefined });
@@ -80,13 +82,13 @@ export async function runResolved(resolved: Resolved<'run'>, context: RunContext
 
     // Collect while producing, so finished batches leave Redis as the run goes on.
     const dropCollecting = new AbortController();
-    const collecting = collectRun(handle, options, { logger, events }, { stop: stopCollecting.signal, drop: dropCollecting.signal });
+    const collecting = collectRun(handle, options, { logger, events, guard }, { stop: stopCollecting.signal, drop: dropCollecting.signal });
     // If collecting fails (e.g. the API refused the key and the run was aborted), stop reading too:
     // with no worker taking jobs, a producer waiting for room in the queue would wait forever.
     collecting.catch(() => stopProducing.abort());
     let producer: SubmitReport;
     try {
-      producer = await submitInput(handle, options, sources, join(options.out, 'rejects.jsonl'), { logger, events, signal: stopProducing.signal });
+      producer = await submitInput(handle, options, sources, join(options.out, 'rejects.jsonl'), { logger, events, guard, signal: stopProducing.signal });
     } catch (err) {
       dropCollecting.abort();
       await collecting.catch(() => undefined);
@@ -101,8 +103,8 @@ export async function runResolved(resolved: Resolved<'run'>, context: RunContext
     if (report === undefined) throw new Error('collector stopped without a reason');
     return { ...report, runId, outDir: options.out, producer };
   } finally {
-    host?.handBackInFlight();
-    await host?.close();
+    guard.close();
+    await releaseHost(host);
     await handle.close();
   }
 }

@@ -1,9 +1,12 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkerHost } from '../../workers/worker-host.js';
 import type { Resolved } from '../options/resolve-options.js';
-import { resolveRedis } from '../redis/connect.js';
+import { redisSettingsOf, resolveRedis } from '../redis/connect.js';
 import { warnOnEvictionPolicy } from '../redis/eviction-policy.js';
 import { contextOf, type RunContext } from './run-pipeline.js';
-import { closeWithGrace } from './shutdown.js';
+import { OutageWaitStopped } from '../redis/connection-loss.js';
+import { watchOutages } from './outage-watch.js';
+import { closeWithGrace, releaseHost } from './shutdown.js';
 
 /**
  * Serve runs from Redis (every active run, or `runIds`) until `context.signal` aborts, then stop with the
@@ -13,7 +16,7 @@ export async function serveWorkers(resolved: Resolved<'worker'>, context: RunCon
   const { options } = resolved;
   const { logger, env, events, signal } = contextOf(context);
   // A worker joins an existing Redis: it never starts a private one nobody else could reach.
-  const redis = await resolveRedis(options.redis, logger, { allowPrivate: false });
+  const redis = await resolveRedis(redisSettingsOf(options), logger, { allowPrivate: false });
   try {
     const probe = redis.connect();
     await warnOnEvictionPolicy(probe, logger);
@@ -35,7 +38,23 @@ export async function serveWorkers(resolved: Resolved<'worker'>, context: RunCon
     });
     await host.start();
     events.emit('worker-started', { redis: redis.displayUrl, prefix: options.prefix, concurrency: options.concurrency });
-    if (signal?.aborted !== true) await new Promise((resolve) => signal?.addEventListener('abort', resolve, { once: true }));
+    // A connection of its own tells outages (logged as events) and, with an outage budget, ends the worker.
+    const watched = redis.connect();
+    const guard = watchOutages(watched, options.redisOutageTimeout, events);
+    try {
+      while (signal?.aborted !== true) {
+        await guard.run(() => watched.ping(), signal);
+        await sleep(1_000, undefined, { signal }).catch(() => undefined);
+      }
+    } catch (err) {
+      if (!(err instanceof OutageWaitStopped)) {
+        await releaseHost(host);
+        throw err;
+      }
+    } finally {
+      guard.close();
+      watched.disconnect();
+    }
     await closeWithGrace(host, options.shutdownGraceMs, events);
     return stats;
   } finally {

@@ -2,22 +2,37 @@ import type { WorkerHost } from '../../workers/worker-host.js';
 import type { Lifecycle } from '../lifecycle-events.js';
 
 /**
+ * How long closing may still take once in-flight requests were handed back, ms. BullMQ closes through
+ * Redis; while Redis is down that never ends, so past this the connections are dropped: the jobs stay
+ * locked in Redis until their lock expires, and another worker (or the same command again) takes them.
+ */
+export const FORCE_CLOSE_AFTER_MS = 3_000;
+
+function within(promise: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  return Promise.race([promise.then(() => true as const), late]).finally(() => clearTimeout(timer));
+}
+
+/**
  * The one graceful-shutdown policy of every command that runs workers (run, worker, collect,
  * retry-failed): stop taking jobs, give in-flight requests `graceMs` to finish, then abort them and hand
- * their jobs back to the queue (no attempt spent) and wait for the workers to close. Idempotent per host.
+ * their jobs back to the queue (no attempt spent), and drop the connections if closing still hangs (a
+ * Redis outage). Bounded: it returns within graceMs + FORCE_CLOSE_AFTER_MS.
  */
 export async function closeWithGrace(host: WorkerHost | undefined, graceMs: number, events: Lifecycle): Promise<void> {
   if (host === undefined) return;
   const closing = host.close();
-  let timer: NodeJS.Timeout | undefined;
-  const grace = new Promise<'expired'>((resolve) => {
-    timer = setTimeout(() => resolve('expired'), graceMs);
-  });
-  const first = await Promise.race([closing.then(() => 'closed' as const), grace]);
-  clearTimeout(timer);
-  if (first === 'expired') {
-    events.emit('shutdown-grace-expired', { graceMs });
-    host.handBackInFlight();
-    await closing;
-  }
+  if (await within(closing, graceMs)) return;
+  events.emit('shutdown-grace-expired', { graceMs });
+  await releaseHost(host, closing);
+}
+
+/** Close a host with nothing left to wait for (the run is over): hand back, then close, bounded. */
+export async function releaseHost(host: WorkerHost | undefined, closing?: Promise<void>): Promise<void> {
+  if (host === undefined) return;
+  host.handBackInFlight();
+  if (!(await within(closing ?? host.close(), FORCE_CLOSE_AFTER_MS))) host.forceClose();
 }

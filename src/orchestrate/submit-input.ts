@@ -7,6 +7,7 @@ import { readerOptionsOf, type OutputOptions, type SubmitSettings } from '../opt
 import type { OptionSources } from '../options/resolve-options.js';
 import { DEFAULT_MAX_BUFFERED_BYTES } from '../plan/batch-planner.js';
 import type { Lifecycle } from '../lifecycle-events.js';
+import type { OutageGuard } from '../redis/connection-loss.js';
 import { LineWriter } from '../write/line-writer.js';
 import { SUBMISSION_VERSION } from '../state/submission.js';
 import { produce, type ProducerReport } from '../enqueue/producer.js';
@@ -31,9 +32,9 @@ export async function submitInput(
   options: SubmitSettings & Partial<OutputOptions>,
   sources: Partial<OptionSources<'submit'>> | Partial<OptionSources<'run'>>,
   rejectsPath: string,
-  context: { logger: Logger; events: Lifecycle; signal?: AbortSignal | undefined },
+  context: { logger: Logger; events: Lifecycle; guard: OutageGuard; signal?: AbortSignal | undefined },
 ): Promise<SubmitReport> {
-  const { logger, events, signal } = context;
+  const { logger, events, guard, signal } = context;
   const sourceFile = options.input ?? options.runFile ?? '';
   let rejected = 0;
   let truncated = 0;
@@ -75,9 +76,9 @@ export async function submitInput(
         runId: handle.runId,
         maxPending: options.maxPending,
         attempts: options.attempts,
+        guard,
         ...(signal === undefined ? {} : { signal }),
       },
-      logger,
     );
     await rejects?.commit();
     const submitReport: SubmitReport = { ...report, rejected, truncated, duplicates, emptyText };

@@ -2,6 +2,7 @@ import { resolveOptions, type Resolved } from '../options/resolve-options.js';
 import { checkSubmitSettings, type SubmitSettings } from '../options/run-options.js';
 import type { GivenOptions } from '../options/resolve-options.js';
 import { openSubmittedRun } from './open-run.js';
+import { watchOutages } from './outage-watch.js';
 import { contextOf, type RunContext } from './run-pipeline.js';
 import { submitInput, type SubmitReport } from './submit-input.js';
 
@@ -24,10 +25,12 @@ export async function submitResolved(resolved: Resolved<'submit'>, context: RunC
   const submitSettings: SubmitSettings = settings;
   checkSubmitSettings(submitSettings);
   const handle = await openSubmittedRun(submitSettings, logger, env, { allowBuiltinServer: false });
+  const guard = watchOutages(handle.connection, options.redisOutageTimeout, events);
   try {
-    const report = await submitInput(handle, submitSettings, sources, rejects, { logger, events, signal });
+    const report = await submitInput(handle, submitSettings, sources, rejects, { logger, events, guard, signal });
     return { runId: handle.runId, ...report };
   } finally {
+    guard.close();
     await handle.close();
   }
 }

@@ -1,4 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { RerankBatchError } from '../errors/rerank-batch-error.js';
+import type { RedisConnection } from './connect.js';
 
 /**
  * Whether `error` is what a lost Redis connection does to a command in flight: ioredis resends single
@@ -9,22 +11,157 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export function isConnectionLoss(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (error.name === 'AbortError' && /connection close/i.test(error.message)) return true;
-  return /Connection is closed|ECONNRESET|ECONNREFUSED|EPIPE|^LOADING|^TRYAGAIN|^CLUSTERDOWN/.test(error.message);
+  return /Connection is closed|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|^LOADING|^TRYAGAIN|^CLUSTERDOWN/.test(error.message);
+}
+
+/** Thrown by {@link OutageGuard.run} when the caller's signal stopped the wait (a shutdown). */
+export class OutageWaitStopped extends Error {
+  constructor() {
+    super('stopped while waiting for Redis');
+    this.name = 'OutageWaitStopped';
+  }
+}
+
+/** What an outage looks like to whoever logs it. */
+export type OutageReport =
+  | { phase: 'started'; error: string }
+  | { phase: 'ongoing'; downMs: number }
+  | { phase: 'ended'; downMs: number };
+
+export interface OutagePolicy {
+  /** Longest outage to wait through, ms; past it, ERR_REDIS_UNAVAILABLE. Undefined: wait forever. */
+  timeoutMs: number | undefined;
+  /** Told once when an outage starts, every `progressMs` while it lasts, once when it ends. */
+  onOutage?: (report: OutageReport) => void;
+  /** Interval of 'ongoing' reports, ms. Default 30000. */
+  progressMs?: number;
 }
 
 /**
- * Run `operation` until it succeeds or fails for another reason than a lost connection, waiting 100 ms,
- * doubling to 2 s, between tries: a Redis restart is a pause, as it is for BullMQ's own connections.
- * Only for operations that are safe to repeat. `onRetry` is told of each retry (for a log line).
+ * Watches one connection and runs Redis operations through outages: a Redis restart is a pause, but
+ * not forever, and never deaf to a shutdown. While the connection is down, ioredis queues commands
+ * instead of failing them, so an operation would simply hang; `run` races it against the caller's
+ * signal and the outage budget, and tries again what a lost connection cut.
  */
-export async function untilConnected<T>(operation: () => Promise<T>, onRetry: (error: Error, attempt: number) => void, signal?: AbortSignal): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await operation();
-    } catch (error) {
-      if (!isConnectionLoss(error) || signal?.aborted === true) throw error;
-      onRetry(error as Error, attempt);
-      await sleep(Math.min(100 * 2 ** (attempt - 1), 2_000));
+export class OutageGuard {
+  private downSince: number | undefined;
+  private lastError = '';
+  private progressTimer: NodeJS.Timeout | undefined;
+  private readonly detach: () => void;
+
+  constructor(
+    connection: RedisConnection,
+    private readonly policy: OutagePolicy,
+  ) {
+    const down = (error?: Error): void => {
+      if (error !== undefined) this.lastError = error.message;
+      if (this.downSince !== undefined) return;
+      this.downSince = Date.now();
+      this.policy.onOutage?.({ phase: 'started', error: this.lastError === '' ? 'connection closed' : this.lastError });
+      this.progressTimer = setInterval(() => {
+        if (this.downSince !== undefined) this.policy.onOutage?.({ phase: 'ongoing', downMs: Date.now() - this.downSince });
+      }, this.policy.progressMs ?? 30_000);
+      this.progressTimer.unref();
+    };
+    const up = (): void => {
+      if (this.downSince === undefined) return;
+      const downMs = Date.now() - this.downSince;
+      this.downSince = undefined;
+      clearInterval(this.progressTimer);
+      this.policy.onOutage?.({ phase: 'ended', downMs });
+    };
+    const onError = (error: Error): void => {
+      if (isConnectionLoss(error)) down(error);
+      else this.lastError = error.message;
+    };
+    const onClose = (): void => down();
+    connection.on('error', onError);
+    connection.on('close', onClose);
+    connection.on('ready', up);
+    this.detach = () => {
+      connection.off('error', onError);
+      connection.off('close', onClose);
+      connection.off('ready', up);
+      clearInterval(this.progressTimer);
+    };
+  }
+
+  /** How long the connection has been down, ms (0 when up). */
+  get downMs(): number {
+    return this.downSince === undefined ? 0 : Date.now() - this.downSince;
+  }
+
+  /** The outage budget ran out: ERR_REDIS_UNAVAILABLE saying how long it waited and that the command resumes. */
+  private budgetError(): RerankBatchError {
+    const waited = Math.round(this.downMs / 1000);
+    return new RerankBatchError(
+      'ERR_REDIS_UNAVAILABLE',
+      `Redis has been unreachable for ${waited} s (--redis-outage-timeout ${Math.round((this.policy.timeoutMs ?? 0) / 1000)} s; last error: ${this.lastError || 'connection closed'}); ` +
+        'what was collected is on disk: run the same command again once Redis is back to resume',
+    );
+  }
+
+  /**
+   * Run `operation` (safe to repeat) until it succeeds or fails for another reason than a lost
+   * connection. Rejects with OutageWaitStopped when `signal` aborts while it waits, and with
+   * ERR_REDIS_UNAVAILABLE when Redis stays down longer than the budget.
+   */
+  async run<T>(operation: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.race(operation(), signal);
+      if (outcome.ok) return outcome.value;
+      if (!isConnectionLoss(outcome.error)) throw outcome.error;
+      if (this.downSince === undefined) {
+        this.lastError = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
+      }
+      await this.race(sleep(Math.min(100 * 2 ** (attempt - 1), 2_000)), signal).then((o) => {
+        if (!o.ok) throw o.error;
+      });
     }
   }
+
+  /** `pending`, unless the signal aborts or the outage outlasts the budget first. */
+  private race<T>(pending: Promise<T>, signal: AbortSignal | undefined): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const finish = (result: { ok: true; value: T } | { ok: false; error: unknown }): void => {
+        if (settled) return;
+        settled = true;
+        clearInterval(check);
+        signal?.removeEventListener('abort', onSignal);
+        resolve(result);
+      };
+      // A stop or an exhausted budget only cuts a wait on a Redis that is down: an operation on a live
+      // connection is let finish, so a shutdown never abandons a write that was about to land.
+      const onSignal = (): void => {
+        if (this.downSince !== undefined) finish({ ok: false, error: new OutageWaitStopped() });
+      };
+      const check = setInterval(() => {
+        if (this.downSince === undefined) return;
+        if (signal?.aborted === true) onSignal();
+        else if (this.policy.timeoutMs !== undefined && this.downMs > this.policy.timeoutMs) finish({ ok: false, error: this.budgetError() });
+      }, 200);
+      if (signal?.aborted === true) onSignal();
+      signal?.addEventListener('abort', onSignal);
+      pending.then(
+        (value) => finish({ ok: true, value }),
+        (error: unknown) => finish({ ok: false, error }),
+      );
+    });
+  }
+
+  /** Stop watching the connection. */
+  close(): void {
+    this.detach();
+  }
+}
+
+/** QUIT, or when Redis does not answer within `ms` (an outage), drop the connection. */
+export async function quitOrDrop(connection: RedisConnection, ms = 1_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ms);
+  });
+  const quit = connection.quit().then(() => 'quit' as const, () => 'late' as const);
+  if ((await Promise.race([quit, late]).finally(() => clearTimeout(timer))) === 'late') connection.disconnect();
 }

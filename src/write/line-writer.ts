@@ -1,37 +1,96 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
-import { once } from 'node:events';
+import { rm } from 'node:fs/promises';
+import { closeFile, openFile, outputError, publishFile, writeAll } from '../collect/durable-file.js';
+
+/** Text held before it is written out, in UTF-16 units: few, large writes. */
+const FLUSH_AT = 1 << 18;
 
 /**
- * Writes a text file line by line with backpressure, to a temporary name first: the file appears under
- * its real name complete (`commit()`), or not at all, so a killed run never leaves half an output.
+ * Writes a text file line by line, to a temporary name first: `commit()` fsyncs it, renames it to its
+ * real name and fsyncs the directory (publishFile), so the file appears complete or not at all, and
+ * once `commit()` resolves it survives a power loss. A file-system error (full disk, a path that is not
+ * a directory, ...) rejects as an OutputError naming `path`, never as an unhandled stream error; a failed
+ * commit removes the temporary file.
+ *
+ * `write()` needs no await for order (calls are written in call order); awaiting it gives backpressure.
+ * Its promise is marked handled, so a caller that does not await it never crashes the process: the
+ * failure is thrown again by the next write and by `commit()`.
  */
 export class LineWriter {
-  private readonly stream: WriteStream;
   private readonly tmpPath: string;
+  private chunks: string[] = [];
+  private buffered = 0;
+  private fd: Promise<number> | undefined;
+  /** The writes in flight, in order. */
+  private writing: Promise<void> = Promise.resolve();
+  private failure: unknown;
+  private done = false;
 
   constructor(readonly path: string) {
     this.tmpPath = `${path}.tmp-${process.pid}`;
-    this.stream = createWriteStream(this.tmpPath, { encoding: 'utf8' });
   }
 
-  async write(text: string): Promise<void> {
-    if (!this.stream.write(text)) await once(this.stream, 'drain');
+  write(text: string): Promise<void> {
+    if (this.failure !== undefined) return handled(Promise.reject(this.failure));
+    this.chunks.push(text);
+    this.buffered += text.length;
+    if (this.buffered < FLUSH_AT) return Promise.resolve();
+    return handled(this.flush());
   }
 
+  /** Write out what is held, after the writes before it. */
+  private flush(): Promise<void> {
+    const data = Buffer.from(this.chunks.join(''), 'utf8');
+    this.chunks = [];
+    this.buffered = 0;
+    const next = this.writing.then(async () => {
+      if (this.failure !== undefined) throw this.failure;
+      try {
+        this.fd ??= openFile(this.tmpPath, 'w');
+        await writeAll(await this.fd, data, null);
+      } catch (err) {
+        this.failure ??= outputError(err, this.path);
+        throw this.failure;
+      }
+    });
+    this.writing = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Make the file durable under its real name (see the class). */
   async commit(): Promise<void> {
-    this.stream.end();
-    await once(this.stream, 'finish');
-    await rename(this.tmpPath, this.path);
+    try {
+      await this.flush();
+      this.fd ??= openFile(this.tmpPath, 'w');
+      const fd = await this.fd;
+      this.done = true;
+      await publishFile(fd, this.tmpPath, this.path);
+    } catch (err) {
+      const failure = this.failure ?? outputError(err, this.path);
+      await this.discard();
+      throw failure;
+    }
   }
 
+  /** Drop the temporary file (best effort: this runs on the way out of a failure). */
   async discard(): Promise<void> {
-    this.stream.destroy();
-    await rm(this.tmpPath, { force: true });
+    this.chunks = [];
+    this.failure ??= new Error(`${this.path}: discarded`);
+    await this.writing;
+    if (this.fd !== undefined && !this.done) {
+      const fd = await this.fd.catch(() => undefined);
+      if (fd !== undefined) await closeFile(fd).catch(() => undefined);
+    }
+    this.done = true;
+    await rm(this.tmpPath, { force: true }).catch(() => undefined);
   }
 }
 
-/** Write a whole small file (JSON documents) the same atomic way. */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
+
+/** Write a whole small file (JSON documents) the same atomic, durable way. */
 export async function writeFileAtomic(path: string, text: string): Promise<void> {
   const writer = new LineWriter(path);
   await writer.write(text);

@@ -17,6 +17,12 @@ import { RunStore, type CollectedStats } from '../../src/state/run-store.js';
 import { cleanupAfterAll } from '../helpers/cleanups.js';
 import { deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
 
+import { OutageGuard } from '../../src/redis/connection-loss.js';
+import type { RedisConnection } from '../../src/redis/connect.js';
+
+/** A guard that waits through any outage, as a worker does. */
+const unbounded = (connection: RedisConnection): OutageGuard => new OutageGuard(connection, { timeoutMs: undefined });
+
 const cleanups = cleanupAfterAll();
 const logger = createLogger({ level: 'silent' });
 
@@ -121,13 +127,13 @@ describe('Collector (real Redis, real BullMQ worker)', () => {
     const batches = Array.from({ length: 40 }, (_, i) => payload(s.runId, i));
     const flaky: RerankJobPayload = { ...payload(s.runId, 100), queryId: 'q-flaky' };
     const bad: RerankJobPayload = { ...payload(s.runId, 101), queryId: 'q-bad' };
-    await produce(planned(batches), s.queue, s.store, { runId: s.runId }, logger);
+    await produce(planned(batches), s.queue, s.store, { runId: s.runId, guard: unbounded(s.connection) });
     // The flaky batch fails its first attempt; BullMQ retries it (no backoff here, to keep the test short).
     for (const data of [flaky, bad]) await s.queue.add('rerank', data, { jobId: rerankJobId(data), attempts: 3, backoff: { type: 'fixed', delay: 10 }, removeOnComplete: false, removeOnFail: false });
     const spool = await Spool.open(s.spoolPath);
     cleanups.push(async () => spool.close());
     // Small pages, drained while the worker runs: pages, a job finishing mid-drain, a job collected twice.
-    const collector = new Collector(s.queue, s.store, spool, { runId: s.runId, pageSize: 7 }, logger);
+    const collector = new Collector(s.queue, s.store, spool, { runId: s.runId, pageSize: 7, guard: unbounded(s.connection) }, logger);
     s.startWorker();
     const all = batches.length + 2;
     await until('every batch spooled', async () => {
@@ -182,7 +188,7 @@ describe('Collector (real Redis, real BullMQ worker)', () => {
   it('a collector stopped after the fsync, before its jobs left Redis, does not spool them twice when restarted', async () => {
     const s = await setup('collector-restart');
     const batches = Array.from({ length: 5 }, (_, i) => payload(s.runId, i));
-    await produce(planned(batches), s.queue, s.store, { runId: s.runId }, logger);
+    await produce(planned(batches), s.queue, s.store, { runId: s.runId, guard: unbounded(s.connection) });
     s.startWorker();
     await until('every job completed', async () => (await s.queue.getCompletedCount()) === batches.length);
 
@@ -193,7 +199,7 @@ describe('Collector (real Redis, real BullMQ worker)', () => {
       }
     }
     const first = await Spool.open(s.spoolPath);
-    await expect(new Collector(s.queue, new DyingStore(s.connection, s.prefix), first, { runId: s.runId }, logger).drainOnce()).rejects.toThrow('killed');
+    await expect(new Collector(s.queue, new DyingStore(s.connection, s.prefix), first, { runId: s.runId, guard: unbounded(s.connection) }, logger).drainOnce()).rejects.toThrow('killed');
     first.close();
     expect((await spoolLines(s.spoolPath)).length).toBe(batches.length);
     expect(await s.queue.getCompletedCount()).toBe(batches.length);
@@ -201,7 +207,7 @@ describe('Collector (real Redis, real BullMQ worker)', () => {
     // Restarted: the spool is read back, the jobs are recorded and removed, nothing is written twice.
     const second = await Spool.open(s.spoolPath);
     cleanups.push(async () => second.close());
-    expect(await new Collector(s.queue, s.store, second, { runId: s.runId }, logger).drainOnce()).toBe(0);
+    expect(await new Collector(s.queue, s.store, second, { runId: s.runId, guard: unbounded(s.connection) }, logger).drainOnce()).toBe(0);
     expect((await spoolLines(s.spoolPath)).length).toBe(batches.length);
     expect(await s.queue.getCompletedCount()).toBe(0);
     expect(await s.store.collectedCount(s.runId)).toBe(batches.length);
@@ -211,7 +217,7 @@ describe('Collector (real Redis, real BullMQ worker)', () => {
     const s = await setup('collector-invalid');
     const good = payload(s.runId, 1);
     const broken = payload(s.runId, 2);
-    await produce(planned([good, broken]), s.queue, s.store, { runId: s.runId }, logger);
+    await produce(planned([good, broken]), s.queue, s.store, { runId: s.runId, guard: unbounded(s.connection) });
     const workerConnection = s.connection.duplicate();
     const worker = new Worker<RerankJobPayload, RerankJobResult, string>(
       `run-${s.runId}`,
@@ -226,7 +232,7 @@ describe('Collector (real Redis, real BullMQ worker)', () => {
     await until('both jobs completed', async () => (await s.queue.getCompletedCount()) === 2);
     const spool = await Spool.open(s.spoolPath);
     cleanups.push(async () => spool.close());
-    expect(await new Collector(s.queue, s.store, spool, { runId: s.runId }, logger).drainOnce()).toBe(2);
+    expect(await new Collector(s.queue, s.store, spool, { runId: s.runId, guard: unbounded(s.connection) }, logger).drainOnce()).toBe(2);
     const records = await spoolLines(s.spoolPath);
     expect(records.find((r) => r.job === rerankJobId(good))).toMatchObject({ t: 'ok', q: good.queryId, items: good.docs.map((doc, i) => [doc.id, i / 10, doc.score, doc.rank]) });
     expect(records.find((r) => r.job === rerankJobId(broken))).toMatchObject({ t: 'fail', q: broken.queryId, code: 'ERR_RESULT_INVALID', errorClass: 'ResultError', docs: broken.docs.map((doc) => [doc.id, doc.score, doc.rank]) });
@@ -238,12 +244,12 @@ describe('Collector (real Redis, real BullMQ worker)', () => {
       runConfigSchema.parse({ runId: s.runId, apiUrl: 'http://127.0.0.1:9/rerank', builtinServer: false, model: 'm', template: 'none', instruction: '', timeoutMs: 1000, retries: 0, minRetryDelayMs: 0, maxRetryDelayMs: 0 }),
     );
     const bad: RerankJobPayload = { ...payload(s.runId, 7), queryId: 'q-bad' };
-    await produce(planned([bad]), s.queue, s.store, { runId: s.runId }, logger);
+    await produce(planned([bad]), s.queue, s.store, { runId: s.runId, guard: unbounded(s.connection) });
     s.startWorker();
     await until('the batch failed', async () => (await s.queue.getFailedCount()) === 1);
     const spool = await Spool.open(s.spoolPath);
     cleanups.push(async () => spool.close());
-    await new Collector(s.queue, s.store, spool, { runId: s.runId }, logger).drainOnce();
+    await new Collector(s.queue, s.store, spool, { runId: s.runId, guard: unbounded(s.connection) }, logger).drainOnce();
     expect(spool.counts()).toEqual({ scored: 0, failed: 1 });
 
     // The API is fixed and retry-failed queues the batch again: this time it is scored.
@@ -256,7 +262,7 @@ describe('Collector (real Redis, real BullMQ worker)', () => {
         return 0;
       }
     }
-    const progress = await new DrainedJustBefore(s.queue, s.store, spool, { runId: s.runId }, logger).collect(AbortSignal.abort());
+    const progress = await new DrainedJustBefore(s.queue, s.store, spool, { runId: s.runId, guard: unbounded(s.connection) }, logger).collect(AbortSignal.abort());
     expect(progress.failed).toBe(0);
     expect(progress.total).toBe(1);
   });

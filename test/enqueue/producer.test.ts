@@ -16,6 +16,12 @@ import { RunStore, type ProducerTotals } from '../../src/state/run-store.js';
 import { cleanupAfterAll } from '../helpers/cleanups.js';
 import { deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
 
+import { OutageGuard } from '../../src/redis/connection-loss.js';
+import type { RedisConnection } from '../../src/redis/connect.js';
+
+/** A guard that waits through any outage, as a worker does. */
+const unbounded = (connection: RedisConnection): OutageGuard => new OutageGuard(connection, { timeoutMs: undefined });
+
 const cleanups = cleanupAfterAll();
 
 function plannedJob(runId: string, i: number): PlannedJob {
@@ -78,7 +84,7 @@ describe('produce', () => {
     cleanups.push(() => worker.close());
 
     const input = gatedInput(runId, 120, 8, taken, 5_000);
-    const report = await produce(input, queue, new RunStore(connection, prefix), { runId, maxPending, bulkSize: 50 }, createLogger({ level: 'silent' }));
+    const report = await produce(input, queue, new RunStore(connection, prefix), { runId, maxPending, bulkSize: 50, guard: unbounded(connection) });
 
     expect(input.gateOpened).toBe(true);
     expect(report).toMatchObject({ batches: 120, enqueued: 120, alreadySubmitted: 0 });
@@ -112,7 +118,7 @@ describe('produce', () => {
     };
 
     // First submission: every job is scored by a real worker, and stays in Redis as completed.
-    expect(await produce(input(), queue, store, { runId }, logger)).toMatchObject({ enqueued: total, alreadySubmitted: 0 });
+    expect(await produce(input(), queue, store, { runId, guard: unbounded(connection) })).toMatchObject({ enqueued: total, alreadySubmitted: 0 });
     let scored = 0;
     const workerConnection = connection.duplicate();
     cleanups.push(async () => workerConnection.disconnect());
@@ -134,7 +140,7 @@ describe('produce', () => {
     // the collector spools it, records it collected and removes it from Redis.
     const spool = await Spool.open(join(dir, `${runId}.spool`));
     cleanups.push(async () => spool.close());
-    const collector = new Collector(queue, store, spool, { runId, pageSize: 1 }, logger);
+    const collector = new Collector(queue, store, spool, { runId, pageSize: 1, guard: unbounded(connection) }, logger);
     let interleaved = 0;
     let draining: Promise<unknown> = Promise.resolve();
     const racing = new Proxy(queue, {
@@ -153,7 +159,7 @@ describe('produce', () => {
         };
       },
     });
-    const again = await produce(input(), racing, store, { runId }, logger);
+    const again = await produce(input(), racing, store, { runId, guard: unbounded(connection) });
     expect(interleaved).toBeGreaterThan(0);
     expect(again).toMatchObject({ enqueued: 0, alreadySubmitted: total });
     expect(await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused', 'failed')).toEqual({ waiting: 0, active: 0, delayed: 0, prioritized: 0, paused: 0, failed: 0 });
@@ -161,7 +167,7 @@ describe('produce', () => {
     // Everything collected and gone from Redis: a third submission still adds nothing, and nothing was scored twice.
     await collector.drainOnce();
     expect(await store.collectedCount(runId)).toBe(total);
-    expect(await produce(input(), queue, store, { runId }, logger)).toMatchObject({ enqueued: 0, alreadySubmitted: total });
+    expect(await produce(input(), queue, store, { runId, guard: unbounded(connection) })).toMatchObject({ enqueued: 0, alreadySubmitted: total });
     expect(await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused', 'completed', 'failed')).toEqual({ waiting: 0, active: 0, delayed: 0, prioritized: 0, paused: 0, completed: 0, failed: 0 });
     expect(scored).toBe(total);
   });
