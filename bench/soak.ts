@@ -664,6 +664,8 @@ class Soak {
 
   /** The window closed: faults off, Redis running, every process back. */
   private async calm(): Promise<void> {
+    // A fatal problem closes the window early: say so in the figures.
+    this.windowEndT = Math.min(this.windowEndT, this.log.seconds());
     if (this.faultTimer !== undefined) clearTimeout(this.faultTimer);
     this.faultTimer = undefined;
     await this.server?.setFaults(NO_FAULTS);
@@ -758,7 +760,7 @@ class Soak {
         lastSize = size;
         lastProgress = now;
       } else if (now - lastProgress > options.stallSeconds * 1000 && !collect.finished) {
-        this.fail(`hang: run ${index} (${runId}) put no new batch on the collector's disk for ${options.stallSeconds} s (spool ${mb(size)}); see the logs in ${join(this.work, 'logs')}`);
+        this.fail(`hang: run ${index} (${runId}) put no new batch on the collector's disk for ${options.stallSeconds} s (spool ${(size / 1024).toFixed(0)} KB); see the logs in ${join(this.work, 'logs')}`);
       }
       if (now > hardDeadline && this.fatal === undefined) {
         this.fail(`hang: run ${index} (${runId}) not finished ${options.drainMinutes} min after the chaos window closed`);

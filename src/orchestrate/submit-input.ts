@@ -7,9 +7,9 @@ import { readerOptionsOf, type OutputOptions, type SubmitSettings } from '../opt
 import type { OptionSources } from '../options/resolve-options.js';
 import { DEFAULT_MAX_BUFFERED_BYTES } from '../plan/batch-planner.js';
 import type { Lifecycle } from '../lifecycle-events.js';
-import type { OutageGuard } from '../redis/connection-loss.js';
+import { OutageWaitStopped, type OutageGuard } from '../redis/connection-loss.js';
 import { LineWriter } from '../write/line-writer.js';
-import { SUBMISSION_VERSION } from '../state/submission.js';
+import { SUBMISSION_VERSION, type Submission } from '../state/submission.js';
 import { produce, type ProducerReport } from '../enqueue/producer.js';
 
 export interface SubmitReport extends ProducerReport {
@@ -84,13 +84,17 @@ export async function submitInput(
     const submitReport: SubmitReport = { ...report, rejected, truncated, duplicates, emptyText };
     if (planned.totals !== undefined && signal?.aborted !== true) events.emit('input-queued', { runId: handle.runId, queries: report.queries, pairs: report.pairs, batches: report.batches, enqueued: report.enqueued, alreadySubmitted: report.alreadySubmitted });
     else events.emit('input-stopped', { runId: handle.runId, enqueued: report.enqueued });
-    await handle.store.setSubmission(handle.runId, {
+    const submission: Submission = {
       v: SUBMISSION_VERSION,
       options: { ...options, redis: options.redis === undefined ? undefined : redactRedisUrl(options.redis) },
       sources,
       inputs: handle.inputs,
       producer: { ...submitReport },
       submittedAt: new Date().toISOString(),
+    };
+    // Through outages like every Redis write; a shutdown during one skips it: a resumed run records it.
+    await guard.run(() => handle.store.setSubmission(handle.runId, submission), signal).catch((err: unknown) => {
+      if (!(err instanceof OutageWaitStopped)) throw err;
     });
     if (rejected > 0) logger.warn({ rejected, file: rejectsPath }, 'bad rows skipped; each is listed with its reason');
     return submitReport;

@@ -48,8 +48,12 @@ export class HttpPoster {
     });
   }
 
-  /** Close idle keep-alive sockets. */
+  /**
+   * Close the keep-alive sockets: the idle ones now, the ones in use when their request ends (a request
+   * in flight is let finish; its answer still counts).
+   */
   close(): void {
-    this.#agent.destroy();
+    for (const sockets of Object.values(this.#agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
+    this.#agent.on('free', (socket) => socket.destroy());
   }
 }

@@ -93,7 +93,7 @@ export class RerankClient {
     if (this.options.apiKey !== undefined) this.#headers.Authorization = `Bearer ${this.options.apiKey}`;
   }
 
-  /** Close the client's idle keep-alive connections; a request after this opens new ones. */
+  /** Close the client's keep-alive connections, each once its request (if any) has ended. */
   close(): void {
     this.#poster.close();
   }

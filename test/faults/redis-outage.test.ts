@@ -49,8 +49,9 @@ describe('fault: Redis unreachable', () => {
     run.child.kill('SIGTERM');
     const { code, at } = await exited;
     expect(code, run.output().slice(-3000)).toBe(130);
-    // The grace period, the forced close (5 s) and a little: never the minutes an outage may last.
-    expect(at - signalled).toBeLessThan(GRACE_MS + 8_000);
+    // The grace period, the forced close (3 s) and on a loaded machine at worst the last-resort exit
+    // 10 s later: never the minutes an outage may last.
+    expect(at - signalled).toBeLessThan(GRACE_MS + 3_000 + 10_000 + 2_000);
     expect(spoolRecords(out)).toBeGreaterThanOrEqual(collected);
     expect(run.output()).not.toContain('Unhandled error event');
 
@@ -97,7 +98,7 @@ describe('fault: Redis unreachable', () => {
     const [w, c] = await Promise.all([workerExit, collectExit]);
     expect(w.code, worker.output().slice(-2000)).toBe(130);
     expect(c.code, collect.output().slice(-2000)).toBe(130);
-    expect(Math.max(w.at, c.at) - signalled).toBeLessThan(GRACE_MS + 8_000);
+    expect(Math.max(w.at, c.at) - signalled).toBeLessThan(GRACE_MS + 3_000 + 10_000 + 2_000);
     expect(worker.output() + collect.output()).not.toContain('Unhandled error event');
   });
 });

@@ -10,7 +10,7 @@ const cleanups = cleanupAfterAll();
 
 describe('fault: an API host that does not resolve', () => {
   it('every batch fails with ERR_API_NETWORK in failures.jsonl, exit 1, one line per batch, no stack', async () => {
-    const dir = await tempDir('api-unresolvable');
+    const dir = await tempDir('coded-errors');
     const prefix = uniquePrefix('api-dns');
     cleanups.push(dir.remove, () => deletePrefix(redisUrl(), prefix));
     const input = join(dir.dir, 'pairs.csv');
@@ -27,5 +27,25 @@ describe('fault: an API host that does not resolve', () => {
     }
     expect(result.stderr).not.toContain('unexpected error');
     expect(result.stderr).not.toContain('Unhandled error event');
+  });
+});
+
+describe('fault: no Redis at start', () => {
+  it('a configured Redis that refuses connections: ERR_REDIS_UNAVAILABLE, exit 1, within seconds, one line', async () => {
+    const { createServer } = await import('node:net');
+    // A port that was free a moment ago and has no listener now.
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const address = probe.address();
+        probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+      });
+    });
+    const started = Date.now();
+    const result = await runCli(['status', '--run-id', 'r1', '--redis', `redis://127.0.0.1:${port}`]);
+    expect(result.code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(result.stderr).toMatch(/^rerank-batch: error ERR_REDIS_UNAVAILABLE: .*$/m);
+    expect(result.stderr).not.toContain('Unhandled error event');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 });
