@@ -7,7 +7,7 @@ import { RerankBatchError } from '../errors/rerank-batch-error.js';
 import { UsageError } from '../errors/usage-error.js';
 import type { Logger } from '../logger.js';
 import { redisSettingsOf, resolveRedis, type RedisConnection, type RedisSettings, type ResolvedRedis } from '../redis/connect.js';
-import { quitOrDrop } from '../redis/connection-loss.js';
+import { quitOrDrop, settlesWithin } from '../redis/connection-loss.js';
 import { warnOnEvictionPolicy } from '../redis/eviction-policy.js';
 import { startRerankServer } from '../serve/rerank-server.js';
 import { RUN_CONFIG_VERSION, type RunConfig } from '../state/run-config.js';
@@ -66,11 +66,7 @@ function closer(steps: (() => Promise<unknown>)[], logger: Logger): () => Promis
     const deadline = Date.now() + CLEANUP_MS;
     for (const step of steps.reverse()) {
       // Past the deadline a step is still started (it frees what it can), just not waited for.
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise((resolve) => {
-        timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
-      });
-      await Promise.race([step().catch((err: unknown) => logger.debug({ err }, 'cleanup step failed')), late]).finally(() => clearTimeout(timer));
+      await settlesWithin(step().catch((err: unknown) => logger.debug({ err }, 'cleanup step failed')), deadline - Date.now());
     }
     steps.length = 0;
   };

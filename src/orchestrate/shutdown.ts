@@ -1,5 +1,6 @@
 import type { WorkerHost } from '../../workers/worker-host.js';
 import type { Lifecycle } from '../lifecycle-events.js';
+import { settlesWithin } from '../redis/connection-loss.js';
 
 /**
  * How long closing may still take once in-flight requests were handed back, ms. BullMQ closes through
@@ -7,14 +8,6 @@ import type { Lifecycle } from '../lifecycle-events.js';
  * locked in Redis until their lock expires, and another worker (or the same command again) takes them.
  */
 export const FORCE_CLOSE_AFTER_MS = 3_000;
-
-function within(promise: Promise<void>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  return Promise.race([promise.then(() => true as const), late]).finally(() => clearTimeout(timer));
-}
 
 /**
  * The one graceful-shutdown policy of every command that runs workers (run, worker, collect,
@@ -25,7 +18,7 @@ function within(promise: Promise<void>, ms: number): Promise<boolean> {
 export async function closeWithGrace(host: WorkerHost | undefined, graceMs: number, events: Lifecycle): Promise<void> {
   if (host === undefined) return;
   const closing = host.close();
-  if (await within(closing, graceMs)) return;
+  if (await settlesWithin(closing, graceMs)) return;
   events.emit('shutdown-grace-expired', { graceMs });
   await releaseHost(host, closing);
 }
@@ -34,5 +27,5 @@ export async function closeWithGrace(host: WorkerHost | undefined, graceMs: numb
 export async function releaseHost(host: WorkerHost | undefined, closing?: Promise<void>): Promise<void> {
   if (host === undefined) return;
   host.handBackInFlight();
-  if (!(await within(closing ?? host.close(), FORCE_CLOSE_AFTER_MS))) host.forceClose();
+  if (!(await settlesWithin(closing ?? host.close(), FORCE_CLOSE_AFTER_MS))) host.forceClose();
 }

@@ -156,12 +156,23 @@ export class OutageGuard {
   }
 }
 
+/**
+ * Whether `promise` settles within `ms` (a rejection counts as settled). For closing through a Redis that
+ * may be down, where waiting would never end.
+ */
+export function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, ms));
+  });
+  const settled = promise.then(
+    () => true as const,
+    () => true as const,
+  );
+  return Promise.race([settled, late]).finally(() => clearTimeout(timer));
+}
+
 /** QUIT, or when Redis does not answer within `ms` (an outage), drop the connection. */
 export async function quitOrDrop(connection: RedisConnection, ms = 1_000): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => {
-    timer = setTimeout(() => resolve('late'), ms);
-  });
-  const quit = connection.quit().then(() => 'quit' as const, () => 'late' as const);
-  if ((await Promise.race([quit, late]).finally(() => clearTimeout(timer))) === 'late') connection.disconnect();
+  if (!(await settlesWithin(connection.quit(), ms))) connection.disconnect();
 }

@@ -13,8 +13,13 @@ export interface CliResult {
 
 /** Run the CLI to completion. */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = process.env, cwd = repoRoot): Promise<CliResult> {
+  return runNode([cliPath, ...args], { ...env, LOG_FORMAT: 'json' }, cwd);
+}
+
+/** Run `node ARGS` to completion, collecting its output. */
+export function runNode(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { cwd, env: { ...env, LOG_FORMAT: 'json' } });
+    const child = spawn(process.execPath, args, { cwd, env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));

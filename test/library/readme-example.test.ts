@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { startRedisServer } from '../../src/redis/redis-server-process.js';
+import { runNode } from '../helpers/cli.js';
 import { cleanupAfterAll } from '../helpers/cleanups.js';
 import { repoRoot, tempDir } from '../helpers/paths.js';
 
@@ -26,15 +26,7 @@ describe("README's library example", () => {
     await symlink(join(repoRoot, 'examples'), join(dir.dir, 'examples'));
     await writeFile(join(dir.dir, 'example.mjs'), await readmeExample());
     const env = { ...process.env, REDIS_URL: redis.url, RERANK_API_URL: '', RERANK_API_KEY: '', LOG_LEVEL: 'warn', LOG_FORMAT: 'json' };
-    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, ['example.mjs'], { cwd: dir.dir, env });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    const result = await runNode(['example.mjs'], env, dir.dir);
     expect(result.code, result.stderr).toBe(0);
     const [finished, summary, evaluated] = result.stdout.trim().split('\n');
     expect(finished).toMatch(/^r[0-9a-f]{16}: complete, 4500 pairs scored$/);
