@@ -7,7 +7,9 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { pathToFileURL } from 'node:url';
-import { BatchPlanner, DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_DOCS_PER_REQUEST, DEFAULT_MAX_REQUEST_BYTES, type PlannedBatch } from '../src/plan/batch-planner.js';
+import { BatchPlanner, type PlannedBatch } from '../src/plan/batch-planner.js';
+import { resolveOptions } from '../src/options/resolve-options.js';
+import { plannerOptionsOf, requestShapeOf } from '../src/options/request-shape.js';
 import { openPairs } from '../src/read/index.js';
 import { RerankClient } from '../src/rerank/rerank-client.js';
 import { compareQueryIds, compareTrecOrder, formatScore } from '../src/write/ranking.js';
@@ -31,25 +33,28 @@ export interface DirectReport {
 export async function runDirect(options: DirectOptions): Promise<DirectReport> {
   const started = performance.now();
   const client = new RerankClient({ apiUrl: options.apiUrl });
-  const planner = new BatchPlanner(
-    { maxDocsPerRequest: DEFAULT_MAX_DOCS_PER_REQUEST, maxRequestBytes: DEFAULT_MAX_REQUEST_BYTES, maxBufferedBytes: DEFAULT_MAX_BUFFERED_BYTES },
-    options.input,
-  );
+  const { options: defaults } = resolveOptions('submit', { api: { input: options.input }, env: {} });
+  const planner = new BatchPlanner(plannerOptionsOf(requestShapeOf(defaults)), options.input);
   const results = new Map<string, { docId: string; score: number }[]>();
   const inFlight = new Set<Promise<void>>();
   let requests = 0;
   let failure: unknown;
 
   const score = (batch: PlannedBatch): Promise<void> => {
-    const task: Promise<void> = client.rerank(batch.query, batch.docs.map((doc) => doc.text)).then(
+    // Identical documents of a batch are sent once, as the worker sends them.
+    const sent = batch.docs.filter((doc) => doc.copyOf === undefined);
+    const task: Promise<void> = client.rerank(batch.query, sent.map((doc) => doc.text)).then(
       (outcome) => {
+        const byDoc: number[] = [];
+        let next = 0;
+        for (const doc of batch.docs) byDoc.push(doc.copyOf === undefined ? (outcome.scores[next++] ?? Number.NaN) : (byDoc[doc.copyOf] ?? Number.NaN));
         requests += outcome.attempts;
         let list = results.get(batch.queryId);
         if (list === undefined) {
           list = [];
           results.set(batch.queryId, list);
         }
-        batch.docs.forEach((doc, i) => list.push({ docId: doc.id, score: outcome.scores[i] ?? Number.NaN }));
+        batch.docs.forEach((doc, i) => list.push({ docId: doc.id, score: byDoc[i] ?? Number.NaN }));
       },
       (err: unknown) => {
         failure ??= err;

@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- [--quick] [--large-pairs N] [--seed N] [--input FILE] [name...]]`: runs the benchmarks
- * (all, or the named ones: overhead, latency, rate, scale, memory), prints a Markdown table with the
+ * (all, or the named ones: overhead, latency, rate, scale, memory, cost), prints a Markdown table with the
  * machine's facts and
  * writes the same to bench/results/latest.json (latest-quick.json with --quick) and latest.md.
  * Benchmarks measure and report; they never fail the build (the exit code is 0 even when a target is
@@ -9,6 +9,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { benchLogger, machineFacts, repoRoot, type BenchContext, type BenchResult, type BenchRow, type MachineFacts } from './lib.js';
+import { cost } from './cost.js';
 import { memory } from './memory.js';
 import { overhead } from './overhead.js';
 import { scaleOut } from './scale-out.js';
@@ -20,6 +21,7 @@ const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = 
   rate: rateBound,
   scale: scaleOut,
   memory,
+  cost,
 };
 
 interface Args {

@@ -4,3 +4,4 @@ export * from './job-id.js';
 export * from './default-job-options.js';
 export * from './rerank-queue.js';
 export * from './failure-reason.js';
+export * from './passages.js';

@@ -21,6 +21,9 @@ export function rerankJobId(payload: RerankJobPayload): string {
     put(doc.text);
     put(doc.score === undefined ? '' : String(doc.score));
     put(doc.rank === undefined ? '' : String(doc.rank));
+    // Unprefixed marks ('#' never starts a length): batches without copies or passages keep their old ids.
+    if (doc.copyOf !== undefined) key += `#c${doc.copyOf}`;
+    if (doc.passages !== undefined) key += `#p${doc.passages}`;
   }
   // BullMQ ids must not be integers nor contain ':'; hex with a prefix is neither.
   return `b-${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;

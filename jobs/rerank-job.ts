@@ -13,6 +13,13 @@ export const batchDocSchema = z.object({
   score: z.number().finite().optional(),
   /** First-stage rank, when the input had one. */
   rank: z.number().int().positive().optional(),
+  /**
+   * `--passages`: the document, longer than one passage, is sent as this many passages (jobs/passages.ts,
+   * at most the run's maxDocsPerRequest) and gets the best one's score.
+   */
+  passages: z.number().int().min(1).optional(),
+  /** The same text as `docs[copyOf]` of this batch: not sent again (its text is ''), given that score. */
+  copyOf: z.number().int().nonnegative().optional(),
 });
 
 /** Payload of a rerank job: one query and at most `maxDocsPerRequest` of its candidates. */
@@ -34,7 +41,10 @@ export const rerankJobPayloadSchema = z
     if (payload.unscored === true) return;
     if (payload.query === '') ctx.addIssue({ code: 'custom', path: ['query'], message: 'empty query text' });
     payload.docs.forEach((doc, i) => {
-      if (doc.text === '') ctx.addIssue({ code: 'custom', path: ['docs', i, 'text'], message: 'empty document text' });
+      if (doc.copyOf !== undefined) {
+        const original = payload.docs[doc.copyOf];
+        if (doc.copyOf >= i || original === undefined || original.copyOf !== undefined) ctx.addIssue({ code: 'custom', path: ['docs', i, 'copyOf'], message: 'must name an earlier document that is not a copy' });
+      } else if (doc.text === '') ctx.addIssue({ code: 'custom', path: ['docs', i, 'text'], message: 'empty document text' });
     });
   });
 
@@ -55,6 +65,8 @@ export const rerankJobResultSchema = z.object({
   requests: z.number().int().nonnegative(),
   /** 429 answers seen during those requests. */
   rateLimited: z.number().int().nonnegative(),
+  /** Per document of `docs`, for a document sent as passages: [passages, index of the best one]; null otherwise. Absent when none was split. */
+  passages: z.array(z.tuple([z.number().int().positive(), z.number().int().nonnegative()]).nullable()).optional(),
 });
 
 export type BatchDoc = z.infer<typeof batchDocSchema>;
@@ -88,6 +100,9 @@ export function parseRerankJobResult(value: unknown): RerankJobResult {
   const expected = result.unscored ? 0 : result.docs.length;
   if (result.scores.length !== expected) {
     throw new Error(`result has ${result.scores.length} scores for ${result.docs.length} documents`);
+  }
+  if (result.passages !== undefined && result.passages.length !== result.docs.length) {
+    throw new Error(`result has ${result.passages.length} passage records for ${result.docs.length} documents`);
   }
   return result;
 }

@@ -60,7 +60,7 @@ export { OutputError } from './collect/durable-file.js';
 // Shared vocabulary.
 // ---------------------------------------------------------------------------------------------------
 
-export type { Pair, ProducerTotals, SourcePosition } from './interfaces.js';
+export type { Pair, ProducerTotals, ShapingTotals, SourcePosition } from './interfaces.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Runs: the CLI's commands as functions, taking the CLI's options (camelCase) with the same checks and
@@ -70,6 +70,8 @@ export type { Pair, ProducerTotals, SourcePosition } from './interfaces.js';
 export { run, type RunContext, type RunReport } from './orchestrate/run-pipeline.js';
 export { submit, type SubmitResult } from './orchestrate/submit.js';
 export { collect, retryFailed, type CollectResult } from './orchestrate/collect.js';
+export { estimate, formatEstimate, type EstimateOptions, type EstimateReport, type Price } from './orchestrate/estimate.js';
+export { PROVIDERS, PROVIDER_NAMES, type ProviderName, type ProviderSpec, type BillingUnit } from './rerank/providers/index.js';
 export type { CollectReport } from './orchestrate/collect-run.js';
 export type { SubmitReport } from './orchestrate/submit-input.js';
 export type { OutputSummary } from './write/write-outputs.js';

@@ -41,3 +41,25 @@ export interface ProducerTotals {
   pairs: number;
   batches: number;
 }
+
+/** What the planned requests send and cost, as the planner counted them (`estimate` prints these). */
+export interface ShapingTotals {
+  /** API requests the batches make (a batch of empty texts makes none), before any retry or 413 split. */
+  requests: number;
+  /** Texts those requests send: documents and passages (identical copies are not sent). */
+  texts: number;
+  /** Their cost in the provider's billing unit (requests, search units or approximate tokens). */
+  units: number;
+  /** Approximate tokens sent: query tokens x texts + text tokens, per request. */
+  tokens: number;
+  /** Characters sent: each request's query once and its texts. */
+  characters: number;
+  /** Documents not sent because an identical one of the same query is in the same request. */
+  deduplicated: number;
+  /** Documents split into passages, the passages they became, and those cut at maxDocsPerRequest passages. */
+  split: number;
+  passages: number;
+  passagesCut: number;
+  /** With passages, passages (or short documents) cut to the token cap. */
+  textsCut: number;
+}

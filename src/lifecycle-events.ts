@@ -11,7 +11,7 @@ export type Outcome = 'complete' | 'failures' | 'interrupted';
  */
 export interface LifecycleEvents {
   /** The run is registered in Redis and its queue open; `resumed` when it existed before. */
-  'run-started': { runId: string; redis: string; apiUrl: string; model: string; resumed: boolean };
+  'run-started': { runId: string; redis: string; apiUrl: string; provider: string; model: string | null; resumed: boolean };
   /** The producer has read the whole input and queued what was not queued or collected already. */
   'input-queued': { runId: string; queries: number; pairs: number; batches: number; enqueued: number; alreadySubmitted: number };
   /** The producer stopped before the end of the input (a shutdown, or the run failed). */

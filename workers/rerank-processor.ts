@@ -1,11 +1,15 @@
-import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { ZodError } from 'zod';
 import { parseRerankJobPayload, resultEcho, type RerankJobPayload, type RerankJobResult } from '../jobs/rerank-job.js';
 import type { Logger } from '../src/logger.js';
 import { AuthError } from '../src/rerank/errors/auth-error.js';
 import { PermanentApiError } from '../src/rerank/errors/permanent-api-error.js';
 import { RerankClient } from '../src/rerank/rerank-client.js';
-import type { RunConfig } from '../src/state/run-config.js';
+import { promptFormatOf, type RunConfig } from '../src/state/run-config.js';
+import { formatDocument, formatQuery } from '../src/rerank/prompt.js';
+import { approxTokens } from '../src/rerank/request-cost.js';
+import { batchTexts, foldScores } from './batch-texts.js';
+import { FirstRequestsWatch } from './first-requests-watch.js';
 import type { RunStore } from '../src/state/run-store.js';
 import { encodeFailure } from '../jobs/failure-reason.js';
 
@@ -31,15 +35,18 @@ export interface RerankProcessor {
   release(runId: string): Promise<void>;
 }
 
-/** A client per run (runs may use different models or endpoints), made from the run's stored config. */
-function clientFor(config: RunConfig, apiKey: string | undefined, onRateLimited: (waitMs: number) => void): RerankClient {
+/** A client per run (runs may use different providers, models or endpoints), made from the run's stored config. */
+function clientFor(config: RunConfig, apiKey: string | undefined, onRateLimited: (waitMs: number) => void, watch: FirstRequestsWatch): RerankClient {
   return new RerankClient({
     apiUrl: config.apiUrl,
     // The built-in local server is ours: it takes no key, so none is sent to it.
     apiKey: config.builtinServer ? undefined : apiKey,
+    provider: config.provider,
     model: config.model,
-    template: config.template,
+    format: promptFormatOf(config),
     instruction: config.instruction,
+    maxTokensPerDoc: config.maxTokensPerDoc,
+    giveUp: (error) => watch.failed(error) !== undefined,
     timeoutMs: config.timeoutMs,
     retries: config.retries,
     minRetryDelayMs: config.minRetryDelayMs,
@@ -63,6 +70,15 @@ interface Scored {
 interface RunClient {
   client: RerankClient;
   maxDocs: number;
+  config: RunConfig;
+  watch: FirstRequestsWatch;
+}
+
+/** Approximate tokens of a request as the planner counts them: the query as sent once per text, and each text as sent. */
+function requestTokens(config: RunConfig, query: string, texts: readonly string[]): number {
+  const format = promptFormatOf(config);
+  const queryTokens = approxTokens(Buffer.byteLength(formatQuery(query, format, config.instruction)));
+  return texts.reduce((sum, text) => sum + queryTokens + approxTokens(Buffer.byteLength(formatDocument(text, format))), 0);
 }
 
 function concat(parts: Scored[], extraRequests = 0): Scored {
@@ -87,6 +103,7 @@ async function rerankSplitting(run: RunClient, query: string, documents: string[
   }
   try {
     const outcome = await run.client.rerank(query, documents, { signal });
+    run.watch.succeeded();
     return { scores: outcome.scores, requests: outcome.attempts, rateLimited: outcome.rateLimited };
   } catch (err) {
     if (!(err instanceof PermanentApiError && err.code === 'ERR_API_PAYLOAD_TOO_LARGE' && documents.length > 1)) throw err;
@@ -112,7 +129,8 @@ export function createRerankProcessor(deps: ProcessorDeps): RerankProcessor {
     if (client === undefined) {
       client = deps.store.get(runId).then((state) => {
         if (state === undefined) throw new UnrecoverableError(encodeFailure('ERR_RUN_UNKNOWN', 'RunStateError', `run ${runId} has no state in Redis (cancelled?)`));
-        return { client: clientFor(state.config, deps.apiKey, (waitMs) => deps.onRateLimited(runId, waitMs)), maxDocs: Number.POSITIVE_INFINITY };
+        const watch = new FirstRequestsWatch(state.config.provider, state.config.apiUrl);
+        return { client: clientFor(state.config, deps.apiKey, (waitMs) => deps.onRateLimited(runId, waitMs), watch), maxDocs: Number.POSITIVE_INFINITY, config: state.config, watch };
       });
       client.catch(() => clients.delete(runId));
       clients.set(runId, client);
@@ -130,14 +148,35 @@ export function createRerankProcessor(deps: ProcessorDeps): RerankProcessor {
     }
     if (payload.unscored === true) return { ...resultEcho(payload), scores: [], requests: 0, rateLimited: 0 };
     const run = await getClient(payload.runId);
+    let texts: ReturnType<typeof batchTexts>;
     try {
-      const scored = await rerankSplitting(run, payload.query, payload.docs.map((doc) => doc.text), deps.logger, deps.handBack);
-      return { ...resultEcho(payload), ...scored };
+      texts = batchTexts(payload.docs, run.config.passages);
+    } catch (err) {
+      throw new UnrecoverableError(encodeFailure('ERR_JOB_PAYLOAD', 'JobPayloadError', `invalid job payload: ${err instanceof Error ? err.message : String(err)}`));
+    }
+    const perMinute = run.config.tokensPerMinute;
+    if (perMinute !== undefined) {
+      const waitMs = await deps.store.takeTokens(payload.runId, requestTokens(run.config, payload.query, texts.texts), perMinute);
+      if (waitMs > 0) {
+        // BullMQ's manual rate limit: the run's queue pauses for every worker, the job waits, no attempt spent.
+        deps.onRateLimited(payload.runId, waitMs);
+        throw Worker.RateLimitError();
+      }
+    }
+    try {
+      const scored = await rerankSplitting(run, payload.query, texts.texts, deps.logger, deps.handBack);
+      return { ...resultEcho(payload), ...scored, ...foldScores(texts.spans, scored.scores) };
     } catch (err) {
       if (deps.handBack.aborted && token !== undefined) {
         // Shutting down: put the job back, ready at once, without spending an attempt.
         await job.moveToDelayed(Date.now(), token);
         throw new DelayedError();
+      }
+      const verdict = run.watch.verdict;
+      if (verdict !== undefined) {
+        await deps.store.abort(payload.runId, 'ERR_API_MISCONFIGURED', verdict);
+        deps.onRunAborted(payload.runId);
+        throw new UnrecoverableError(encodeFailure('ERR_API_MISCONFIGURED', 'RerankApiError', verdict));
       }
       if (err instanceof AuthError) {
         await deps.store.abort(payload.runId, err.code, err.message);

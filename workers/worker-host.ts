@@ -28,6 +28,17 @@ export function limiterFor(ratePerSecond: number): { max: number; duration: numb
 }
 
 /**
+ * The one BullMQ limiter of a run from its per-second and per-minute caps. A per-minute cap alone allows
+ * its burst within the minute, as the providers count it; with both, the stricter rate, spread evenly.
+ */
+export function runLimiter(config: { rateLimit?: number | undefined; requestsPerMinute?: number | undefined }): { max: number; duration: number } | undefined {
+  const { rateLimit, requestsPerMinute } = config;
+  if (requestsPerMinute === undefined) return rateLimit === undefined ? undefined : limiterFor(rateLimit);
+  if (rateLimit === undefined) return { max: requestsPerMinute, duration: 60_000 };
+  return limiterFor(Math.min(rateLimit, requestsPerMinute / 60));
+}
+
+/**
  * Runs one BullMQ Worker per active run in this process. Workers on any number of machines do the
  * same against the same Redis; BullMQ hands each job to exactly one of them at a time.
  */
@@ -116,6 +127,7 @@ export class WorkerHost {
       const state = await this.store.get(runId);
       if (state === undefined || this.closing) return;
       const rateLimit = state.config.rateLimit;
+      const limiter = runLimiter(state.config);
       const connection = this.connectQuietly();
       const worker: RerankWorker = new Worker(runQueueName(runId), this.processor, {
         connection,
@@ -124,7 +136,7 @@ export class WorkerHost {
         lockDuration: this.options.lockDurationMs,
         stalledInterval: this.options.stalledIntervalMs,
         maxStalledCount: this.options.maxStalledCount ?? DEFAULT_MAX_STALLED_COUNT,
-        ...(rateLimit === undefined ? {} : { limiter: limiterFor(rateLimit) }),
+        ...(limiter === undefined ? {} : { limiter }),
       });
       worker.on('error', (err) => {
         // A lost connection is an outage, reported once by whoever watches Redis; BullMQ reconnects.

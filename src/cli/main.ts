@@ -3,6 +3,7 @@ import { InputError } from '../errors/input-error.js';
 import { RerankBatchError } from '../errors/rerank-batch-error.js';
 import { UsageError } from '../errors/usage-error.js';
 import { isRedisAuthError } from '../redis/redis-errors.js';
+import { registerEstimateCommand } from './estimate-command.js';
 import { registerEvalCommand } from './eval-command.js';
 import { ExitCode } from './exit-codes.js';
 import { registerInitCommand } from './init-command.js';
@@ -19,6 +20,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerRunCommands(program, setExitCode);
   registerRunAdminCommands(program, setExitCode);
   registerServeCommand(program, setExitCode);
+  registerEstimateCommand(program, setExitCode);
   registerEvalCommand(program, setExitCode);
   registerInitCommand(program, setExitCode);
   for (const command of program.commands) command.exitOverride();

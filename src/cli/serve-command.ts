@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ExitCode } from './exit-codes.js';
-import type { ResolvedOptions } from '../options/resolve-options.js';
+import type { Resolved } from '../options/resolve-options.js';
 import { defineCommand } from './command-options.js';
 import { createLogger } from '../logger.js';
 import { startRerankServer, type RerankServerOptions, type RunningRerankServer } from '../serve/rerank-server.js';
@@ -8,10 +8,14 @@ import { startRerankServer, type RerankServerOptions, type RunningRerankServer }
 /** Env var holding the key the local server demands (unset: no auth). */
 export const SERVER_API_KEY_ENV = 'RERANK_SERVER_API_KEY';
 
-/** Server options from the resolved `serve` options, with the key from the environment. */
-export function serveOptionsOf(options: ResolvedOptions<'serve'>, env: NodeJS.ProcessEnv = process.env): RerankServerOptions {
+/**
+ * Server options from the resolved `serve` options, with the key from the environment. A --max-documents
+ * left at its default gives way to the dialect's own cap.
+ */
+export function serveOptionsOf({ options, sources }: Resolved<'serve'>, env: NodeJS.ProcessEnv = process.env): RerankServerOptions {
   const apiKey = env[SERVER_API_KEY_ENV];
   return {
+    dialect: options.dialect,
     host: options.host,
     port: options.port,
     latencyMs: options.latencyMs,
@@ -23,19 +27,20 @@ export function serveOptionsOf(options: ResolvedOptions<'serve'>, env: NodeJS.Pr
     rateMissingResult: options.rateMissing,
     retryAfterSeconds: options.retryAfter,
     maxRequestsPerSecond: options.maxRps,
-    maxDocuments: options.maxDocuments,
+    maxDocuments: sources.maxDocuments === 'default' ? undefined : options.maxDocuments,
     seed: options.seed,
     apiKey: apiKey === undefined || apiKey === '' ? undefined : apiKey,
   };
 }
 
 /**
- * `rerank-batch serve`: run the built-in BM25 rerank server (offline stand-in for the hosted API, with
- * fault switches) until SIGINT/SIGTERM. Prints the endpoint URL on stdout, logs on stderr.
+ * `rerank-batch serve`: run the built-in BM25 rerank server (offline stand-in for a hosted API in any
+ * provider's dialect, with fault switches) until SIGINT/SIGTERM. Prints the endpoint URL (on the
+ * dialect's path) on stdout, logs on stderr.
  */
 export function registerServeCommand(program: Command, setExitCode: (code: number) => void): void {
   const command = defineCommand(program, 'serve', async (input) => {
-      const options = serveOptionsOf(input.options);
+      const options = serveOptionsOf(input);
       const logger = createLogger({ level: input.options.logLevel });
       let server: RunningRerankServer;
       try {
@@ -47,7 +52,7 @@ export function registerServeCommand(program: Command, setExitCode: (code: numbe
       }
       process.stdout.write(`${server.url}\n`);
       const { apiKey, ...shown } = options;
-      logger.info({ ...shown, url: server.url, port: server.port, auth: apiKey !== undefined }, 'rerank server listening');
+      logger.info({ ...shown, url: server.url, port: server.port, maxDocuments: server.maxDocuments, auth: apiKey !== undefined }, 'rerank server listening');
 
       const signal = await new Promise<NodeJS.Signals>((resolve) => {
         const onSignal = (name: NodeJS.Signals): void => {

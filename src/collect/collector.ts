@@ -52,12 +52,12 @@ type RerankJob = Job<RerankJobPayload, RerankJobResult, string>;
  */
 function scoredRecord(job: RerankJob & { id: string }): ScoredRecord {
   const result = parseRerankJobResult(job.returnvalue);
-  const items = result.docs.map(([docId, originalScore, originalRank], i): ScoredRecord['items'][number] => [
-    docId,
-    result.unscored ? null : (result.scores[i] as number),
-    originalScore,
-    originalRank,
-  ]);
+  const items = result.docs.map(([docId, originalScore, originalRank], i): ScoredRecord['items'][number] => {
+    const item: ScoredRecord['items'][number] = [docId, result.unscored ? null : (result.scores[i] as number), originalScore, originalRank];
+    const passage = result.passages?.[i];
+    if (passage !== undefined && passage !== null) item.push(passage);
+    return item;
+  });
   return { t: 'ok', job: job.id, q: result.queryId, query: result.query, items, requests: result.requests, rateLimited: result.rateLimited, attempts: Math.max(1, job.attemptsStarted) };
 }
 

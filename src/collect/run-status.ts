@@ -6,7 +6,9 @@ export interface RunStatusReport {
   runId: string;
   status: RunState['status'];
   abortReason: string | null;
-  model: string;
+  provider: string;
+  /** Null: the requests name no model (the server serves one). */
+  model: string | null;
   apiUrl: string;
   /** Null until the producer has read the whole input. */
   queries: number | null;
@@ -40,7 +42,8 @@ export async function runStatus(handle: RunStatusSource): Promise<RunStatusRepor
     runId: handle.runId,
     status: state.status,
     abortReason: state.abortReason ?? null,
-    model: state.config.model,
+    provider: state.config.provider,
+    model: state.config.model ?? null,
     apiUrl: state.config.apiUrl,
     queries: state.totals?.queries ?? null,
     pairs: total,
@@ -67,7 +70,7 @@ export function formatRunStatus(r: RunStatusReport): string {
   const n = (v: number | null): string => (v === null ? '?' : String(v));
   const lines = [
     `run ${r.runId}: ${r.status}${r.abortReason === null ? '' : ` (${r.abortReason})`}`,
-    `  model ${r.model} at ${r.apiUrl}`,
+    `  ${r.provider} model ${r.model ?? '(the server\'s)'} at ${r.apiUrl}`,
     `  queries ${n(r.queries)}, pairs ${n(r.pairs)} (${r.pairsCollected} collected)`,
     `  batches ${r.batches.collected}/${n(r.batches.total)} collected; waiting ${r.batches.waiting}, active ${r.batches.active}, delayed (retry) ${r.batches.delayed}, failed ${r.batches.failed}, finished not yet collected ${r.batches.finishedNotCollected}`,
     `  ${r.pairsPerSecond === null ? '? pairs/s' : `${r.pairsPerSecond.toFixed(1)} pairs/s`}, ETA ${r.etaSeconds === null ? '?' : `${Math.ceil(r.etaSeconds)} s`}`,

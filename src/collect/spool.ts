@@ -5,9 +5,9 @@ import { SpoolIndex, type RecordRef } from './spool-index.js';
 
 /**
  * One candidate: [doc id, API score (null: unscored, empty text), first-stage score or null,
- * first-stage rank or null].
+ * first-stage rank or null, and for a document scored as passages: [passages, best passage]].
  */
-export type SpoolItem = [docId: string, score: number | null, originalScore: number | null, originalRank: number | null];
+export type SpoolItem = [docId: string, score: number | null, originalScore: number | null, originalRank: number | null, passage?: [passages: number, best: number]];
 
 /** A batch the API scored. */
 export interface ScoredRecord {

@@ -3,7 +3,7 @@ import { RERANK_JOB_NAME } from '../../jobs/names.js';
 import type { RerankQueue } from '../../jobs/rerank-queue.js';
 import type { PlannedInput, PlannedJob } from '../plan/plan-ahead.js';
 import { OutageWaitStopped, type OutageGuard } from '../redis/connection-loss.js';
-import type { ProducerTotals } from '../interfaces.js';
+import type { ProducerTotals, ShapingTotals } from '../interfaces.js';
 import type { RunStore } from '../state/run-store.js';
 
 export interface ProducerOptions {
@@ -32,6 +32,8 @@ export interface ProducerReport extends ProducerTotals {
   enqueued: number;
   /** Batches skipped because an earlier submission of the run queued them (still in Redis) or had them collected already. */
   alreadySubmitted: number;
+  /** What the whole input's requests send and cost; undefined when the input was not read to its end. */
+  shaping: ShapingTotals | undefined;
 }
 
 /** Size of the first bulk; each next one is twice as large, up to bulkSize. */
@@ -91,7 +93,7 @@ export async function produce(
 
   // Slow start: at 50 jobs, the first bulk waited ~0.15 s for the reader with every worker idle.
   let nextBulk = Math.min(FIRST_BULK, bulkSize);
-  const stoppedEarly: ProducerReport = { queries: 0, pairs: 0, batches: 0, enqueued, alreadySubmitted };
+  const stoppedEarly: ProducerReport = { queries: 0, pairs: 0, batches: 0, enqueued, alreadySubmitted, shaping: undefined };
   try {
     for await (const job of planned) {
       if (options.signal?.aborted === true) break;
@@ -109,8 +111,9 @@ export async function produce(
     await flush();
     const totals = planned.totals;
     if (options.signal?.aborted === true || totals === undefined) return { ...stoppedEarly, enqueued, alreadySubmitted };
-    await options.guard.run(() => store.setTotals(options.runId, totals), options.signal);
-    return { ...totals, enqueued, alreadySubmitted };
+    const { queries, pairs, batches, ...shaping } = totals;
+    await options.guard.run(() => store.setTotals(options.runId, { queries, pairs, batches }), options.signal);
+    return { queries, pairs, batches, enqueued, alreadySubmitted, shaping };
   } catch (err) {
     // A shutdown while Redis is down: what was queued stays queued; a resumed run adds the rest.
     if (err instanceof OutageWaitStopped) return { ...stoppedEarly, enqueued, alreadySubmitted };

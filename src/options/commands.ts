@@ -2,7 +2,9 @@ import { SERVER_DEFAULTS } from '../serve/rerank-server.js';
 import type { OptionKey } from './option-table.js';
 
 const INPUT = ['input', 'runFile', 'docs', 'queries', 'depth', 'format', 'columns', 'onBadRow', 'onEmptyText', 'maxDocumentBytes', 'onLongDocument'] as const;
-const REQUEST = ['apiUrl', 'model', 'template', 'instruction', 'maxDocsPerRequest', 'maxRequestBytes', 'rateLimit', 'timeoutMs', 'retries', 'minRetryDelayMs', 'maxRetryDelayMs', 'attempts'] as const;
+/** What shapes the requests (and so what `estimate` counts). */
+const SHAPE = ['provider', 'model', 'template', 'queryTemplate', 'documentTemplate', 'instruction', 'maxDocsPerRequest', 'maxRequestBytes', 'maxTokensPerRequest', 'maxTokensPerDoc', 'passages'] as const;
+const REQUEST = ['apiUrl', ...SHAPE, 'rateLimit', 'requestsPerMinute', 'tokensPerMinute', 'timeoutMs', 'retries', 'minRetryDelayMs', 'maxRetryDelayMs', 'attempts'] as const;
 const QUEUE = ['runId', 'redis', 'redisTlsCa', 'redisTlsCert', 'redisTlsKey', 'prefix', 'redisOutageTimeout', 'maxPending'] as const;
 const OUTPUT = ['out', 'qrels', 'topN', 'runTag', 'relLevel'] as const;
 const WORKER = ['concurrency', 'workers', 'lockDurationMs', 'stalledIntervalMs', 'shutdownGraceMs'] as const;
@@ -11,7 +13,7 @@ const CONNECTION = ['redis', 'redisTlsCa', 'redisTlsCert', 'redisTlsKey', 'prefi
 const OUTAGE = ['redisOutageTimeout'] as const;
 /** Commands a scheduler waits on give up on a Redis outage after ten minutes (workers wait forever). */
 const OUTAGE_DEFAULT = { redisOutageTimeout: 600_000 } as const;
-const SERVER = ['host', 'port', 'latencyMs', 'rate429', 'rate5xx', 'rateHang', 'rateReset', 'rateMalformed', 'rateMissing', 'retryAfter', 'maxRps', 'maxDocuments', 'seed'] as const;
+const SERVER = ['dialect', 'host', 'port', 'latencyMs', 'rate429', 'rate5xx', 'rateHang', 'rateReset', 'rateMalformed', 'rateMissing', 'retryAfter', 'maxRps', 'maxDocuments', 'seed'] as const;
 
 export interface CommandDef {
   description: string;
@@ -70,6 +72,11 @@ export const COMMANDS = {
     description: 'remove a run: its pending jobs and all its Redis state (outputs on disk stay)',
     options: ['runId', ...CONNECTION, 'logLevel'],
     required: ['runId'],
+  },
+  estimate: {
+    description: 'read the input as `run` would and print what its requests would send and cost (requests, billing units, characters, approximate tokens; the cost with --price), without calling the API or Redis',
+    options: [...INPUT, ...SHAPE, 'price', 'json', 'logLevel'],
+    required: [],
   },
   serve: {
     description: 'run the built-in local rerank server (BM25 scores, optional fault injection) until SIGINT/SIGTERM; prints its URL',

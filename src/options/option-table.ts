@@ -1,8 +1,9 @@
 import { DEFAULT_JOB_OPTIONS } from '../../jobs/default-job-options.js';
 import { DEFAULT_PREFIX, RUN_ID_PATTERN } from '../../jobs/names.js';
-import { DEFAULT_MAX_DOCS_PER_REQUEST, DEFAULT_MAX_REQUEST_BYTES } from '../plan/batch-planner.js';
 import { DEFAULT_MAX_DOCUMENT_BYTES } from '../read/reader-options.js';
 import { CLIENT_DEFAULTS } from '../rerank/client-options.js';
+import { TEMPLATE_SETTINGS } from '../rerank/prompt.js';
+import { DEFAULT_PROVIDER, PROVIDER_NAMES } from '../rerank/providers/provider-name.js';
 import { SERVER_DEFAULTS } from '../serve/rerank-server.js';
 import type { KindValue, OptionKind } from './option-kinds.js';
 
@@ -55,13 +56,22 @@ export const OPTIONS = {
   onLongDocument: { concern: 'input', kind: { type: 'choice', choices: ['truncate', 'reject'] }, arg: '<what>', doc: 'a longer document: truncate (logged) or reject (a bad row)' },
   rejects: { concern: 'input', kind: text, arg: '<file>', doc: 'where rows skipped with --on-bad-row skip are listed' },
   // request (the rerank API)
-  apiUrl: { concern: 'request', kind: { type: 'url', protocols: ['http', 'https'] }, arg: '<url>', env: 'RERANK_API_URL', doc: 'rerank endpoint, full URL', defaultDoc: 'RERANK_API_URL, else the built-in local server (run only)' },
-  model: { concern: 'request', kind: text, arg: '<name>', doc: 'model name sent with every request' },
-  template: { concern: 'request', kind: { type: 'choice', choices: ['qwen3', 'none'] }, arg: '<name>', doc: 'prompt template: qwen3 tags or none (raw text)' },
+  provider: { concern: 'request', kind: { type: 'choice', choices: PROVIDER_NAMES }, arg: '<name>', doc: 'rerank API dialect: request and response shape, auth, limits, billing unit (see Providers)' },
+  apiUrl: { concern: 'request', kind: { type: 'url', protocols: ['http', 'https'] }, arg: '<url>', env: 'RERANK_API_URL', doc: 'rerank endpoint, full URL', defaultDoc: "RERANK_API_URL, else the hosted provider's endpoint when RERANK_API_KEY is set, else the built-in local server (run only)" },
+  model: { concern: 'request', kind: text, arg: '<name>', doc: 'model name sent with every request', defaultDoc: "the provider's (regolo: Qwen3-Reranker-4B)" },
+  template: { concern: 'request', kind: { type: 'choice', choices: TEMPLATE_SETTINGS }, arg: '<name>', doc: 'prompt template: auto (qwen3 for Qwen3 reranker models, else none), qwen3 tags, none (raw text), custom (--query-template, --document-template)' },
+  queryTemplate: { concern: 'request', kind: text, arg: '<text>', doc: 'with --template custom: the query as sent, with {query} and optionally {instruction}' },
+  documentTemplate: { concern: 'request', kind: text, arg: '<text>', doc: 'with --template custom: each document as sent, with {document}', defaultDoc: '{document}' },
   instruction: { concern: 'request', kind: text, arg: '<text>', doc: 'Qwen3 <Instruct> text' },
-  maxDocsPerRequest: { concern: 'request', kind: int(1), arg: '<n>', doc: 'most documents per API request' },
-  maxRequestBytes: { concern: 'request', kind: int(1024), arg: '<n>', doc: 'most bytes of document text per API request (UTF-8, plus 16 per document)' },
+  maxDocsPerRequest: { concern: 'request', kind: int(1), arg: '<n>', doc: 'most documents (or passages) per API request', defaultDoc: "the provider's limit" },
+  maxRequestBytes: { concern: 'request', kind: int(1024), arg: '<n>', doc: 'most bytes of document text per API request (UTF-8, plus 16 per document)', defaultDoc: "the provider's limit" },
+  maxTokensPerRequest: { concern: 'request', kind: int(1), arg: '<n>', doc: 'most approximate tokens per API request (query tokens x documents + document tokens)', defaultDoc: "the provider's limit, else none" },
+  maxTokensPerDoc: { concern: 'request', kind: int(1), arg: '<n>', doc: 'longest document (or passage) sent, in approximate tokens (4 UTF-8 bytes each); longer ones are cut', defaultDoc: "the provider's limit, else none" },
+  passages: { concern: 'request', kind: { type: 'string', pattern: /^[1-9]\d*(,[1-9]\d*)?$/, patternDoc: 'expected N or N,STRIDE (words, e.g. 150,75)' }, arg: '<n[,stride]>', doc: 'split documents longer than N words into passages of N words every STRIDE words (default N/2), scored separately, a document gets its best passage\'s score (MaxP)', defaultDoc: 'no splitting' },
   rateLimit: { concern: 'request', kind: { type: 'number', min: 0, exclusiveMin: true }, arg: '<n>', doc: 'most API requests per second over all workers', defaultDoc: 'no limit' },
+  requestsPerMinute: { concern: 'request', kind: int(1), arg: '<n>', doc: 'most API requests per minute over all workers', defaultDoc: 'no limit' },
+  tokensPerMinute: { concern: 'request', kind: int(1), arg: '<n>', doc: 'most approximate tokens sent per minute over all workers', defaultDoc: 'no limit' },
+  price: { concern: 'request', kind: { type: 'string', pattern: /^\d+(\.\d+)?\/(request|search-unit|1k-tokens|1m-tokens)$/, patternDoc: 'expected AMOUNT/UNIT, UNIT one of request, search-unit, 1k-tokens, 1m-tokens (e.g. 2.00/1000 is written 0.002/search-unit)' }, arg: '<amount/unit>', doc: 'price for `estimate`: per request, per search unit, per 1,000 or per 1,000,000 tokens', defaultDoc: 'no cost shown' },
   timeoutMs: { concern: 'request', kind: int(1), arg: '<n>', doc: 'timeout of one API request, ms' },
   retries: { concern: 'request', kind: int(0), arg: '<n>', doc: 'in-process retries of one request (exponential backoff with jitter; Retry-After honoured, capped at 120 s)' },
   minRetryDelayMs: { concern: 'request', kind: int(0), arg: '<n>', doc: 'backoff before the first in-process retry, ms' },
@@ -97,10 +107,11 @@ export const OPTIONS = {
   bootstrapSamples: { concern: 'evaluation', kind: int(1), arg: '<n>', doc: 'bootstrap resamples of the comparison confidence interval' },
   seed: { concern: 'evaluation', kind: int(0), arg: '<n>', doc: 'seed of the bootstrap (eval) or of the fault draws (serve)' },
   // the built-in server (serve)
+  dialect: { concern: 'server', kind: { type: 'choice', choices: PROVIDER_NAMES }, arg: '<name>', doc: 'API dialect the server speaks, on that provider\'s documented path' },
   host: { concern: 'server', kind: text, arg: '<host>', doc: 'interface to listen on' },
   port: { concern: 'server', kind: int(0, 65535), arg: '<port>', doc: 'port (0 = any free port)' },
   latencyMs: { concern: 'server', kind: { type: 'number', min: 0 }, arg: '<ms>', doc: 'delay before every answer' },
-  rate429: { concern: 'server', kind: probability, name: 'rate-429', arg: '<p>', doc: 'probability of a 429 answer (with Retry-After)' },
+  rate429: { concern: 'server', kind: probability, name: 'rate-429', arg: '<p>', doc: 'probability of a 429 answer (with Retry-After where the dialect sends one)' },
   rate5xx: { concern: 'server', kind: probability, name: 'rate-5xx', arg: '<p>', doc: 'probability of a 500/502/503 answer' },
   rateHang: { concern: 'server', kind: probability, arg: '<p>', doc: 'probability of never answering' },
   rateReset: { concern: 'server', kind: probability, arg: '<p>', doc: 'probability of resetting the connection' },
@@ -108,7 +119,7 @@ export const OPTIONS = {
   rateMissing: { concern: 'server', kind: probability, arg: '<p>', doc: 'probability of a 200 answer missing one result' },
   retryAfter: { concern: 'server', kind: int(0), arg: '<seconds>', doc: 'Retry-After of 429 answers' },
   maxRps: { concern: 'server', kind: { type: 'number', min: 0, exclusiveMin: true }, arg: '<n>', doc: 'answer 429 above this many requests per second', defaultDoc: 'no limit' },
-  maxDocuments: { concern: 'server', kind: int(1), arg: '<n>', doc: 'most documents per request (more: 413)' },
+  maxDocuments: { concern: 'server', kind: int(1), arg: '<n>', doc: 'most documents per request (more: refused as the dialect refuses it)', defaultDoc: "the dialect's documented cap (regolo 1000, tei 32, infinity 2048...)" },
   // every command
   logLevel: { concern: 'common', kind: { type: 'choice', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }, arg: '<level>', env: 'LOG_LEVEL', doc: 'log level' },
 } as const satisfies Record<string, OptionDef>;
@@ -134,11 +145,9 @@ export const DEFAULTS = {
   maxDocumentBytes: DEFAULT_MAX_DOCUMENT_BYTES,
   onLongDocument: 'truncate',
   rejects: 'rejects.jsonl',
-  model: CLIENT_DEFAULTS.model,
-  template: CLIENT_DEFAULTS.template,
+  provider: DEFAULT_PROVIDER,
+  template: 'auto',
   instruction: CLIENT_DEFAULTS.instruction,
-  maxDocsPerRequest: DEFAULT_MAX_DOCS_PER_REQUEST,
-  maxRequestBytes: DEFAULT_MAX_REQUEST_BYTES,
   timeoutMs: CLIENT_DEFAULTS.timeoutMs,
   retries: CLIENT_DEFAULTS.retries,
   minRetryDelayMs: CLIENT_DEFAULTS.minRetryDelayMs,
@@ -157,6 +166,7 @@ export const DEFAULTS = {
   json: false,
   bootstrapSamples: 10_000,
   seed: 42,
+  dialect: DEFAULT_PROVIDER,
   host: SERVER_DEFAULTS.host,
   port: SERVER_DEFAULTS.port,
   latencyMs: SERVER_DEFAULTS.latencyMs,
@@ -167,6 +177,5 @@ export const DEFAULTS = {
   rateMalformed: 0,
   rateMissing: 0,
   retryAfter: SERVER_DEFAULTS.retryAfterSeconds,
-  maxDocuments: SERVER_DEFAULTS.maxDocuments,
   logLevel: 'info',
 } as const satisfies { readonly [K in OptionKey]?: OptionValue<K> };

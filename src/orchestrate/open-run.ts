@@ -13,6 +13,9 @@ import { startRerankServer } from '../serve/rerank-server.js';
 import { RUN_CONFIG_VERSION, type RunConfig } from '../state/run-config.js';
 import { sha256File } from '../read/file-checksum.js';
 import { deriveRunId } from './run-id.js';
+import { endpointOf, requestShapeOf } from '../options/request-shape.js';
+import { API_KEY_ENV } from '../rerank/errors/auth-error.js';
+import { PROVIDERS } from '../rerank/providers/index.js';
 import type { SubmitSettings } from '../options/run-options.js';
 import { RunStore, type RunState, type RunStatus } from '../state/run-store.js';
 
@@ -84,21 +87,23 @@ export async function openSubmittedRun(
   mode: { allowBuiltinServer: boolean },
 ): Promise<SubmittedRunHandle> {
   const inputs = await checksumInputs(options);
-  const runId = options.runId ?? deriveRunId(Object.fromEntries(Object.entries(inputs).filter(([role]) => role !== 'qrels').map(([role, c]) => [role, c.sha256])), options);
+  const shape = requestShapeOf(options);
+  const runId =
+    options.runId ?? deriveRunId(Object.fromEntries(Object.entries(inputs).filter(([role]) => role !== 'qrels').map(([role, c]) => [role, c.sha256])), { ...options, apiUrl: endpointOf(options, env) }, shape);
   const steps: (() => Promise<unknown>)[] = [];
   const close = closer(steps, logger);
   try {
     const redis = await resolveRedis(redisSettingsOf(options), logger, { allowPrivate: mode.allowBuiltinServer });
     steps.push(() => redis.close());
-    let apiUrl = options.apiUrl;
+    let apiUrl = endpointOf(options, env);
     if (apiUrl === undefined) {
-      if (!mode.allowBuiltinServer) throw new UsageError('submit needs a rerank API the workers can reach: --api-url or RERANK_API_URL');
-      const server = await startRerankServer();
+      if (!mode.allowBuiltinServer) throw new UsageError(`submit needs a rerank API the workers can reach: --api-url or RERANK_API_URL${PROVIDERS[options.provider].hosted ? `, or ${API_KEY_ENV} for ${PROVIDERS[options.provider].endpoint}` : ''}`);
+      const server = await startRerankServer({ dialect: options.provider });
       steps.push(() => server.close());
       apiUrl = server.url;
       logger.warn(
-        { apiUrl },
-        'no rerank API configured (--api-url or RERANK_API_URL): scoring with the built-in local server (BM25, lexical). Workers on other machines cannot reach it.',
+        { apiUrl, dialect: options.provider },
+        `no rerank API configured (--api-url or RERANK_API_URL${PROVIDERS[options.provider].hosted ? `, or ${API_KEY_ENV} for the provider's own endpoint` : ''}): scoring with the built-in local server (BM25, lexical). Workers on other machines cannot reach it.`,
       );
     } else if (env.RERANK_API_KEY === undefined || env.RERANK_API_KEY === '') {
       logger.warn('RERANK_API_KEY is not set: requests carry no Authorization header');
@@ -111,10 +116,16 @@ export async function openSubmittedRun(
       v: RUN_CONFIG_VERSION,
       runId,
       apiUrl,
-      builtinServer: options.apiUrl === undefined,
-      model: options.model,
-      template: options.template,
-      instruction: options.instruction,
+      builtinServer: apiUrl !== endpointOf(options, env),
+      provider: shape.provider,
+      ...(shape.model === undefined ? {} : { model: shape.model }),
+      template: shape.format.name,
+      ...(shape.format.name === 'custom' ? { queryTemplate: shape.format.query, documentTemplate: shape.format.document } : {}),
+      instruction: shape.instruction,
+      ...(shape.maxTokensPerDoc === undefined ? {} : { maxTokensPerDoc: shape.maxTokensPerDoc }),
+      ...(shape.passages === undefined ? {} : { passages: shape.passages }),
+      ...(options.requestsPerMinute === undefined ? {} : { requestsPerMinute: options.requestsPerMinute }),
+      ...(options.tokensPerMinute === undefined ? {} : { tokensPerMinute: options.tokensPerMinute }),
       timeoutMs: options.timeoutMs,
       retries: options.retries,
       minRetryDelayMs: options.minRetryDelayMs,

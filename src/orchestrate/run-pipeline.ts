@@ -58,7 +58,7 @@ export async function runResolved(resolved: Resolved<'run'>, context: RunContext
   const guard = watchOutages(handle.connection, options.redisOutageTimeout, events);
   let host: WorkerHost | undefined;
   try {
-    events.emit('run-started', { runId, redis: handle.redis.displayUrl, apiUrl: handle.config.apiUrl, model: options.model, resumed: handle.previousStatus !== undefined });
+    events.emit('run-started', { runId, redis: handle.redis.displayUrl, apiUrl: handle.config.apiUrl, provider: handle.config.provider, model: handle.config.model ?? null, resumed: handle.previousStatus !== undefined });
     if (options.workers) {
       host = new WorkerHost(
         () => handle.redis.connect(),

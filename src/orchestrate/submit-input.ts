@@ -1,11 +1,11 @@
 import type { Logger } from '../logger.js';
-import { planAhead, type PairSource } from '../plan/plan-ahead.js';
+import { planAhead } from '../plan/plan-ahead.js';
 import type { PairReject } from '../read/reader-options.js';
 import { redactRedisUrl } from '../redis/connect.js';
 import type { SubmittedRunHandle } from './open-run.js';
-import { readerOptionsOf, type OutputOptions, type SubmitSettings } from '../options/run-options.js';
+import { pairSourceOf, type OutputOptions, type SubmitSettings } from '../options/run-options.js';
 import type { OptionSources } from '../options/resolve-options.js';
-import { DEFAULT_MAX_BUFFERED_BYTES } from '../plan/batch-planner.js';
+import { plannerOptionsOf, requestShapeOf } from '../options/request-shape.js';
 import type { Lifecycle } from '../lifecycle-events.js';
 import { OutageWaitStopped, type OutageGuard } from '../redis/connection-loss.js';
 import { LineWriter } from '../write/line-writer.js';
@@ -44,14 +44,10 @@ export async function submitInput(
     rejects ??= new LineWriter(rejectsPath);
     void rejects.write(`${JSON.stringify(reject)}\n`);
   };
-  const reader = readerOptionsOf(options);
   let emptyText = 0;
-  const source: PairSource =
-    options.runFile !== undefined && options.docs !== undefined && options.queries !== undefined
-      ? { kind: 'run', options: { ...reader, runFile: options.runFile, docsFile: options.docs, queriesFile: options.queries, ...(options.depth === undefined ? {} : { depth: options.depth }) } }
-      : { kind: 'pairs', file: options.input ?? '', options: reader };
+  const source = pairSourceOf(options);
   // Parsing, planning and job ids run in a thread of their own, beside the enqueueing and collecting of this one.
-  const planner = { maxDocsPerRequest: options.maxDocsPerRequest, maxRequestBytes: options.maxRequestBytes, maxBufferedBytes: DEFAULT_MAX_BUFFERED_BYTES };
+  const planner = plannerOptionsOf(requestShapeOf(options));
   const planned = planAhead(handle.runId, source, planner, {
     onReject: (reject) => {
       rejected += 1;
@@ -89,7 +85,8 @@ export async function submitInput(
       options: { ...options, redis: options.redis === undefined ? undefined : redactRedisUrl(options.redis) },
       sources,
       inputs: handle.inputs,
-      producer: { ...submitReport },
+      // Flat numbers: the shaping counts (requests, units, tokens, deduplicated, split...) beside the others.
+      producer: (({ shaping, ...counts }) => ({ ...counts, ...shaping }))(submitReport),
       submittedAt: new Date().toISOString(),
     };
     // Through outages like every Redis write; a shutdown during one skips it: a resumed run records it.

@@ -5,7 +5,7 @@ import { deserializeError, type SerializedError } from '../errors/serialized-err
 import { openPairs } from '../read/open-pairs.js';
 import { normalizePairReaderOptions, type PairReaderOptions, type PairReject, type ReaderNotice, type ReadPair } from '../read/reader-options.js';
 import { openRunPairs, type RunPairsOptions } from '../read/run-pairs.js';
-import type { ProducerTotals } from '../interfaces.js';
+import type { ProducerTotals, ShapingTotals } from '../interfaces.js';
 import type { RerankJobPayload } from '../../jobs/rerank-job.js';
 import type { PlannerOptions } from './batch-planner.js';
 
@@ -51,7 +51,7 @@ export type PlanAheadMessage =
   | { type: 'notice'; notice: ReaderNotice }
   | { type: 'empty-text'; pair: EmptyTextPair }
   | { type: 'error'; error: SerializedError }
-  | { type: 'done'; totals: ProducerTotals };
+  | { type: 'done'; totals: ProducerTotals & ShapingTotals };
 
 /** The main thread's only message: one message was taken, the thread may send another. */
 export interface PlanAheadCredit {
@@ -81,7 +81,7 @@ export function sourceFile(source: PairSource): string {
 /** The jobs of an input, and its totals once every job has been taken. */
 export interface PlannedInput extends AsyncIterable<PlannedJob> {
   /** Queries, pairs and batches of the whole input; undefined until the last job has been taken. */
-  readonly totals: ProducerTotals | undefined;
+  readonly totals: (ProducerTotals & ShapingTotals) | undefined;
 }
 
 /**
@@ -103,7 +103,7 @@ export function planAhead(runId: string, source: PairSource, planner: PlannerOpt
     ...(callbacks.onReject === undefined ? {} : { onReject: callbacks.onReject }),
     ...(callbacks.onNotice === undefined ? {} : { onNotice: callbacks.onNotice }),
   });
-  let totals: ProducerTotals | undefined;
+  let totals: (ProducerTotals & ShapingTotals) | undefined;
   const work: PlanAheadWork = { runId, source, planner };
   return {
     get totals() {

@@ -198,7 +198,7 @@ export class PairValidator {
     const cut = truncateUtf8(document, this.options.maxDocumentBytes);
     if (cut.text !== document) {
       if (this.options.onLongDocument === 'reject') {
-        return problem('ERR_INPUT_DOC_TOO_LONG', 'document', `document is ${cut.originalBytes} UTF-8 bytes, over maxDocumentBytes (${this.options.maxDocumentBytes})`);
+        return problem('ERR_INPUT_DOC_TOO_LONG', 'document', `document is ${cut.originalBytes} UTF-8 bytes, over ${this.options.maxDocumentBytesSource} (${this.options.maxDocumentBytes})`);
       }
       const field = row.fields.document?.name ?? ROLE_NAMES.document;
       this.options.onNotice({
@@ -210,7 +210,7 @@ export class PairValidator {
         docId,
         originalBytes: cut.originalBytes,
         keptBytes: cut.bytes,
-        message: `${this.file}:${line}: field "${field}": document ${docId} of ${cut.originalBytes} UTF-8 bytes truncated to ${cut.bytes} (maxDocumentBytes ${this.options.maxDocumentBytes})`,
+        message: `${this.file}:${line}: field "${field}": document ${docId} of ${cut.originalBytes} UTF-8 bytes truncated to ${cut.bytes} (${this.options.maxDocumentBytesSource} ${this.options.maxDocumentBytes})`,
       });
       document = cut.text;
     }

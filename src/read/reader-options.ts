@@ -80,6 +80,8 @@ export interface PairReaderOptions {
   onEmptyText?: 'reject' | 'score-lowest';
   /** Longest document kept, in UTF-8 bytes. Default 32768. */
   maxDocumentBytes?: number;
+  /** How messages name that limit, where it comes from another setting. Default `maxDocumentBytes`. */
+  maxDocumentBytesSource?: string;
   /**
    * A longer document: 'truncate' cuts it at the last UTF-8 character boundary within `maxDocumentBytes`
    * and reports a 'document-truncated' notice; 'reject' makes it a bad row (ERR_INPUT_DOC_TOO_LONG). Default 'truncate'.
@@ -111,6 +113,7 @@ export interface NormalizedPairReaderOptions {
   onReject: (reject: PairReject) => void;
   onEmptyText: 'reject' | 'score-lowest';
   maxDocumentBytes: number;
+  maxDocumentBytesSource: string;
   onLongDocument: 'truncate' | 'reject';
   maxRecordBytes: number;
   onNotice: (notice: ReaderNotice) => void;
@@ -198,6 +201,7 @@ export function normalizePairReaderOptions(file: string, options: PairReaderOpti
     onReject: callback<PairReject>('onReject', options.onReject, warnReject),
     onEmptyText: oneOf('onEmptyText', options.onEmptyText, ['reject', 'score-lowest'], 'reject'),
     maxDocumentBytes: positiveInteger('maxDocumentBytes', options.maxDocumentBytes, DEFAULT_MAX_DOCUMENT_BYTES),
+    maxDocumentBytesSource: options.maxDocumentBytesSource ?? 'maxDocumentBytes',
     onLongDocument: oneOf('onLongDocument', options.onLongDocument, ['truncate', 'reject'], 'truncate'),
     maxRecordBytes: positiveInteger('maxRecordBytes', options.maxRecordBytes, DEFAULT_MAX_RECORD_BYTES),
     onNotice: callback<ReaderNotice>('onNotice', options.onNotice, warnNotice),

@@ -47,6 +47,12 @@ export class OutageGuard {
   private downSince: number | undefined;
   private lastError = '';
   private progressTimer: NodeJS.Timeout | undefined;
+  /**
+   * The operations waiting in `run`, each checking its stop signal and the budget. One timer checks them
+   * all, and only while Redis is down: a timer per call would cost every Redis call of a healthy run.
+   */
+  private readonly waiters = new Set<() => void>();
+  private checkTimer: NodeJS.Timeout | undefined;
   private readonly detach: () => void;
 
   constructor(
@@ -62,12 +68,16 @@ export class OutageGuard {
         if (this.downSince !== undefined) this.policy.onOutage?.({ phase: 'ongoing', downMs: Date.now() - this.downSince });
       }, this.policy.progressMs ?? 30_000);
       this.progressTimer.unref();
+      this.checkTimer = setInterval(() => {
+        for (const check of this.waiters) check();
+      }, 200);
     };
     const up = (): void => {
       if (this.downSince === undefined) return;
       const downMs = Date.now() - this.downSince;
       this.downSince = undefined;
       clearInterval(this.progressTimer);
+      clearInterval(this.checkTimer);
       this.policy.onOutage?.({ phase: 'ended', downMs });
     };
     const onError = (error: Error): void => {
@@ -83,6 +93,7 @@ export class OutageGuard {
       connection.off('close', onClose);
       connection.off('ready', up);
       clearInterval(this.progressTimer);
+      clearInterval(this.checkTimer);
     };
   }
 
@@ -127,7 +138,7 @@ export class OutageGuard {
       const finish = (result: { ok: true; value: T } | { ok: false; error: unknown }): void => {
         if (settled) return;
         settled = true;
-        clearInterval(check);
+        this.waiters.delete(check);
         signal?.removeEventListener('abort', onSignal);
         resolve(result);
       };
@@ -136,11 +147,12 @@ export class OutageGuard {
       const onSignal = (): void => {
         if (this.downSince !== undefined) finish({ ok: false, error: new OutageWaitStopped() });
       };
-      const check = setInterval(() => {
+      const check = (): void => {
         if (this.downSince === undefined) return;
         if (signal?.aborted === true) onSignal();
         else if (this.policy.timeoutMs !== undefined && this.downMs > this.policy.timeoutMs) finish({ ok: false, error: this.budgetError() });
-      }, 200);
+      };
+      this.waiters.add(check);
       if (signal?.aborted === true) onSignal();
       signal?.addEventListener('abort', onSignal);
       pending.then(

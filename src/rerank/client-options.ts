@@ -1,8 +1,8 @@
 import { UsageError } from '../errors/usage-error.js';
-import { DEFAULT_INSTRUCTION, PROMPT_TEMPLATES, type PromptTemplate } from './prompt.js';
+import { DEFAULT_INSTRUCTION, resolvePromptFormat, type PromptFormat } from './prompt.js';
+import type { RerankApiError } from './errors/rerank-api-error.js';
 import type { RetryableApiError } from './errors/retryable-api-error.js';
-
-export const DEFAULT_MODEL = 'Qwen3-Reranker-4B';
+import { PROVIDERS, PROVIDER_NAMES, DEFAULT_PROVIDER, type ProviderName, type ProviderSpec } from './providers/index.js';
 
 /** Options of {@link RerankClient}. Only `apiUrl` is required. */
 export interface RerankClientOptions {
@@ -10,12 +10,16 @@ export interface RerankClientOptions {
   apiUrl: string;
   /** Bearer token. The CLI reads it from RERANK_API_KEY. No Authorization header is sent without one. */
   apiKey?: string | undefined;
-  /** Model id sent with every request. Default 'Qwen3-Reranker-4B'. */
+  /** The API's dialect (request and answer shape). Default 'regolo'. */
+  provider?: ProviderName | undefined;
+  /** Model id sent with every request. Default the provider's (regolo: 'Qwen3-Reranker-4B'; none for servers that serve one). */
   model?: string | undefined;
-  /** Prompt template: 'qwen3' (tags, default) or 'none' (raw text). */
-  template?: PromptTemplate | undefined;
-  /** `<Instruct>` text for the qwen3 template. Default {@link DEFAULT_INSTRUCTION}. */
+  /** How query and documents are written: default Qwen3 tags for a Qwen3 reranker model, raw text otherwise. */
+  format?: PromptFormat | undefined;
+  /** `{instruction}` of the format. Default {@link DEFAULT_INSTRUCTION}. */
   instruction?: string | undefined;
+  /** Sent to providers that take a per-document token cap (Cohere's max_tokens_per_doc). */
+  maxTokensPerDoc?: number | undefined;
   /** Timeout of one HTTP request (headers and body), in ms. Default 60000. */
   timeoutMs?: number | undefined;
   /** In-process retries after the first attempt (so up to retries+1 requests). Default 5. */
@@ -31,6 +35,11 @@ export interface RerankClientOptions {
   /** Cap on a server's Retry-After, in ms (a server asking for an hour must not stall the run). Default 120000. */
   maxRetryAfterMs?: number | undefined;
   /**
+   * Told of every failed attempt's API error; true stops retrying a retryable one (it is thrown at once).
+   * The worker uses it to stop a run whose first requests all fail the same way.
+   */
+  giveUp?: ((error: RerankApiError) => boolean) | undefined;
+  /**
    * Called before each retry, for metrics and logging: the error that failed attempt `attempt`
    * (1-based) and the wait before the next one, in ms.
    */
@@ -41,9 +50,12 @@ export interface RerankClientOptions {
 export interface NormalizedClientOptions {
   apiUrl: string;
   apiKey: string | undefined;
-  model: string;
-  template: PromptTemplate;
+  provider: ProviderSpec;
+  model: string | undefined;
+  format: PromptFormat;
   instruction: string;
+  maxTokensPerDoc: number | undefined;
+  giveUp: ((error: RerankApiError) => boolean) | undefined;
   timeoutMs: number;
   retries: number;
   minRetryDelayMs: number;
@@ -55,8 +67,7 @@ export interface NormalizedClientOptions {
 }
 
 export const CLIENT_DEFAULTS = {
-  model: DEFAULT_MODEL,
-  template: 'qwen3',
+  provider: DEFAULT_PROVIDER,
   instruction: DEFAULT_INSTRUCTION,
   timeoutMs: 60_000,
   retries: 5,
@@ -65,7 +76,7 @@ export const CLIENT_DEFAULTS = {
   factor: 2,
   jitter: true,
   maxRetryAfterMs: 120_000,
-} as const satisfies Partial<NormalizedClientOptions>;
+} as const satisfies Partial<Omit<NormalizedClientOptions, 'provider'>> & { provider: ProviderName };
 
 function bad(option: string, reason: string): never {
   throw new UsageError(`rerank client option ${option}: ${reason}`, 'ERR_USAGE');
@@ -98,11 +109,21 @@ export function normalizeClientOptions(options: RerankClientOptions): Normalized
   const apiKey = options.apiKey === undefined || options.apiKey.trim() === '' ? undefined : options.apiKey.trim();
   if (apiKey !== undefined && /[\r\n]/.test(apiKey)) bad('apiKey', 'contains a line break');
 
-  const model = options.model ?? CLIENT_DEFAULTS.model;
-  if (typeof model !== 'string' || model.trim() === '') bad('model', 'must be a non-empty string');
+  const providerName = options.provider ?? CLIENT_DEFAULTS.provider;
+  if (!PROVIDER_NAMES.includes(providerName)) bad('provider', `expected one of ${PROVIDER_NAMES.join(', ')}, got ${String(providerName)}`);
+  const provider = PROVIDERS[providerName];
 
-  const template = options.template ?? CLIENT_DEFAULTS.template;
-  if (!PROMPT_TEMPLATES.includes(template)) bad('template', `expected one of ${PROMPT_TEMPLATES.join(', ')}, got ${String(template)}`);
+  const model = options.model ?? provider.defaultModel;
+  if (model !== undefined && (typeof model !== 'string' || model.trim() === '')) bad('model', 'must be a non-empty string');
+
+  let format = options.format;
+  if (format === undefined) {
+    const auto = resolvePromptFormat({ template: 'auto', model });
+    if (typeof auto === 'string') bad('format', auto);
+    format = auto;
+  }
+  if (typeof format.query !== 'string' || !format.query.includes('{query}')) bad('format', 'the query pattern must contain {query}');
+  if (typeof format.document !== 'string' || !format.document.includes('{document}')) bad('format', 'the document pattern must contain {document}');
 
   const instruction = options.instruction ?? CLIENT_DEFAULTS.instruction;
   if (typeof instruction !== 'string' || instruction.trim() === '') bad('instruction', 'must be a non-empty string');
@@ -114,13 +135,18 @@ export function normalizeClientOptions(options: RerankClientOptions): Normalized
   const jitter = options.jitter ?? CLIENT_DEFAULTS.jitter;
   if (typeof jitter !== 'boolean') bad('jitter', 'expected a boolean');
   if (options.onRetry !== undefined && typeof options.onRetry !== 'function') bad('onRetry', 'expected a function');
+  if (options.giveUp !== undefined && typeof options.giveUp !== 'function') bad('giveUp', 'expected a function');
+  const maxTokensPerDoc = options.maxTokensPerDoc === undefined ? undefined : number('maxTokensPerDoc', options.maxTokensPerDoc, 0, { min: 1, integer: true });
 
   return {
     apiUrl: parsed.toString(),
     apiKey,
-    model: model.trim(),
-    template,
+    provider,
+    model: model?.trim(),
+    format,
     instruction,
+    maxTokensPerDoc,
+    giveUp: options.giveUp,
     timeoutMs: number('timeoutMs', options.timeoutMs, CLIENT_DEFAULTS.timeoutMs, { min: 0, positive: true }),
     retries: number('retries', options.retries, CLIENT_DEFAULTS.retries, { min: 0, integer: true }),
     minRetryDelayMs,

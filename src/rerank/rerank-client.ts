@@ -2,6 +2,7 @@ import pRetry, { AbortError } from 'p-retry';
 import { normalizeClientOptions, type NormalizedClientOptions, type RerankClientOptions } from './client-options.js';
 import { formatDocument, formatQuery } from './prompt.js';
 import { parseJsonBody, parseRerankResponse } from './response.js';
+import { errorMessageOf } from './providers/index.js';
 import { parseRetryAfter } from './retry-after.js';
 import { HttpPoster, type PostResponse } from './http-post.js';
 import { AuthError } from './errors/auth-error.js';
@@ -62,17 +63,25 @@ function describeNetworkError(error: unknown): string {
   return error.message;
 }
 
-/** First ~200 characters of a body on one line, for an error message. */
+/** The provider's error message if the body has one, else its first ~200 characters on one line, for an error message. */
 function snippet(body: string): string {
-  const line = body.replace(/\s+/g, ' ').trim();
+  let message: string | undefined;
+  try {
+    message = errorMessageOf(JSON.parse(body));
+  } catch {
+    message = undefined;
+  }
+  const line = (message ?? body).replace(/\s+/g, ' ').trim();
   if (line === '') return '';
   return `: ${line.length > 200 ? `${line.slice(0, 200)}…` : line}`;
 }
 
 /**
- * Client of a Cohere/Jina-style `POST /rerank` endpoint (see shared/seed-rerank-api.md).
+ * Client of a rerank endpoint in one provider's dialect (see ./providers; the seed API is
+ * shared/seed-rerank-api.md).
  *
- * Every call asks for every document's score (`top_n = documents.length`) and returns them in input order.
+ * Every call asks for every document's score (`top_n`/`top_k` = documents.length) and returns them in
+ * input order.
  * Transient failures (RetryableApiError) are retried in-process with p-retry: exponential backoff
  * `minRetryDelayMs * factor^n`, capped at `maxRetryDelayMs`, times a random factor in [1, 2) when `jitter`;
  * a Retry-After (capped at `maxRetryAfterMs`) raises the wait to at least that long. The wait is computed
@@ -110,16 +119,18 @@ export class RerankClient {
   /** Score `documents` against `query`. An empty `documents` returns no scores without a request. */
   async rerank(query: string, documents: string[], opts: RerankCallOptions = {}): Promise<RerankOutcome> {
     if (documents.length === 0) return { scores: [], attempts: 0, retries: 0, rateLimited: 0 };
-    const { model, template, instruction, retries, factor, onRetry } = this.options;
+    const { provider, model, format, instruction, maxTokensPerDoc, retries, factor, onRetry, giveUp } = this.options;
     // Encoded once, as bytes: the string (tens of KB) dies at once instead of staying on V8's heap for
     // the whole request and its retries, where the garbage collector would copy it again and again.
     const body = Buffer.from(
-      JSON.stringify({
-        model,
-        query: formatQuery(query, { template, instruction }),
-        documents: documents.map((document) => formatDocument(document, template)),
-        top_n: documents.length,
-      }),
+      JSON.stringify(
+        provider.requestBody({
+          model,
+          query: formatQuery(query, format, instruction),
+          documents: documents.map((document) => formatDocument(document, format)),
+          maxTokensPerDoc,
+        }),
+      ),
       'utf8',
     );
     const signal = opts.signal;
@@ -133,11 +144,12 @@ export class RerankClient {
           return await this.#attempt(body, documents.length, signal);
         } catch (error) {
           if (error instanceof RerankApiError) error.attempts = attemptNumber;
-          if (error instanceof RetryableApiError) {
+          const stop = error instanceof RerankApiError && giveUp?.(error) === true;
+          if (error instanceof RetryableApiError && !stop) {
             if (error.code === 'ERR_API_RATE_LIMITED') rateLimited++;
             throw error;
           }
-          // Permanent and auth errors: stop now (p-retry rethrows the original error).
+          // Permanent and auth errors, and errors the caller gave up on: stop now (p-retry rethrows the original error).
           if (error instanceof RerankApiError) throw new AbortError(error);
           throw error;
         }
@@ -202,7 +214,7 @@ export class RerankClient {
     const text = this.#redact(response.body);
     if (status >= 200 && status < 300) {
       const context = { url, status, body: text };
-      return parseRerankResponse(parseJsonBody(context), documentCount, context);
+      return parseRerankResponse(parseJsonBody(context), documentCount, context, this.options.provider);
     }
     throw this.#errorForStatus(status, text, response.retryAfter);
   }

@@ -1,15 +1,5 @@
-import { z } from 'zod';
 import { RetryableApiError } from './errors/retryable-api-error.js';
-
-/** The part of a rerank response we rely on; other fields (id, meta, document, ...) pass through unchecked. */
-const ResponseSchema = z.looseObject({
-  results: z.array(
-    z.looseObject({
-      index: z.number().int().nonnegative(),
-      relevance_score: z.number(),
-    }),
-  ),
-});
+import { providersReading, type ProviderSpec } from './providers/index.js';
 
 /** Where the response came from, for the error. */
 export interface ResponseContext {
@@ -19,36 +9,36 @@ export interface ResponseContext {
   body: string;
 }
 
-function malformed(reason: string, context: ResponseContext, cause?: unknown): RetryableApiError {
+function malformed(reason: string, context: ResponseContext, extra: { cause?: unknown; shapeMismatch?: boolean } = {}): RetryableApiError {
   return new RetryableApiError('ERR_API_MALFORMED_RESPONSE', `malformed rerank response: ${reason}`, {
     status: context.status,
     url: context.url,
     responseBody: context.body,
-    cause,
+    cause: extra.cause,
+    shapeMismatch: extra.shapeMismatch,
   });
 }
 
 /**
- * Validate a parsed rerank response for a request of `documentCount` documents and return the scores in
- * the request's document order (`scores[i]` belongs to `documents[i]`), exactly as JSON.parse read them.
- * Every index 0..n-1 must appear exactly once with a finite score; anything else is a
- * RetryableApiError ERR_API_MALFORMED_RESPONSE saying what is wrong.
+ * Validate a parsed answer of `provider` for a request of `documentCount` documents and return the scores
+ * in the request's document order (`scores[i]` belongs to `documents[i]`), exactly as JSON.parse read
+ * them. Every index 0..n-1 must appear exactly once with a finite score; anything else is a
+ * RetryableApiError ERR_API_MALFORMED_RESPONSE saying what is wrong. An answer of another shape altogether
+ * is marked `shapeMismatch` and names the providers whose shape it has.
  */
-export function parseRerankResponse(json: unknown, documentCount: number, context: ResponseContext): number[] {
-  const parsed = ResponseSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue === undefined || issue.path.length === 0 ? 'body' : issue.path.join('.');
-    throw malformed(`${where}: ${issue?.message ?? 'unexpected shape'}`, context);
+export function parseRerankResponse(json: unknown, documentCount: number, context: ResponseContext, provider: ProviderSpec): number[] {
+  const results = provider.readResults(json);
+  if (typeof results === 'string') {
+    const fits = providersReading(json);
+    const hint = fits.length > 0 ? ` (it has the shape of ${fits.join(', ')} answers: is --provider ${provider.name} right?)` : ` (not a ${provider.name} answer)`;
+    throw malformed(`${results}${hint}`, context, { shapeMismatch: true });
   }
-  const results = parsed.data.results;
   const scores = new Array<number>(documentCount);
   const seen = new Uint8Array(documentCount);
-  for (const result of results) {
-    const { index, relevance_score: score } = result;
+  for (const { index, score } of results) {
     if (index >= documentCount) throw malformed(`index ${index} out of range (${documentCount} documents sent)`, context);
     if (seen[index] === 1) throw malformed(`index ${index} appears twice`, context);
-    if (!Number.isFinite(score)) throw malformed(`index ${index}: relevance_score is not a finite number`, context);
+    if (!Number.isFinite(score)) throw malformed(`index ${index}: score is not a finite number`, context);
     seen[index] = 1;
     scores[index] = score;
   }
@@ -65,6 +55,6 @@ export function parseJsonBody(context: ResponseContext): unknown {
     return JSON.parse(context.body);
   } catch (error) {
     const reason = context.body.length === 0 ? 'empty body' : 'body is not valid JSON';
-    throw malformed(reason, context, error);
+    throw malformed(reason, context, { cause: error });
   }
 }

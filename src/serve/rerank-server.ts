@@ -1,7 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { scoreDocuments } from './bm25-scorer.js';
+import { DIALECTS, type Dialect, type Ranked, type Reply } from './dialects/index.js';
+import { isRecord } from './dialects/dialect.js';
 import { mulberry32 } from '../mulberry32.js';
+import { PROVIDER_NAMES, DEFAULT_PROVIDER, type ProviderName } from '../rerank/providers/provider-name.js';
 
 /**
  * Fault switches and timing of the local rerank server. All are mutable at run time with
@@ -12,7 +15,7 @@ import { mulberry32 } from '../mulberry32.js';
 export interface RerankServerFaults {
   /** Delay before every answer, in ms. Default 0. */
   latencyMs: number;
-  /** Answer 429 with `Retry-After: retryAfterSeconds`. Default 0. */
+  /** Answer 429 (with `Retry-After: retryAfterSeconds` in the dialects whose provider sends one). Default 0. */
   rate429: number;
   /** Answer 500, 502 or 503. Default 0. */
   rate5xx: number;
@@ -24,14 +27,14 @@ export interface RerankServerFaults {
   rateMalformed: number;
   /** Answer 200 with valid JSON that lacks one result index. Default 0. */
   rateMissingResult: number;
-  /** Retry-After of every 429, in seconds. Default 1. */
+  /** Retry-After of every 429 and 503, in seconds, in the dialects whose provider sends one. Default 1. */
   retryAfterSeconds: number;
-  /** Answer every /rerank request with this status (e.g. 401, 403, 400, 422, 503). Default none. */
+  /** Answer every rerank request with this status (e.g. 401, 403, 400, 422, 503). Default none. */
   forceStatus: number | undefined;
   /** Answer 429 above this many requests per second (token bucket, burst = the rate). Default none. */
   maxRequestsPerSecond: number | undefined;
   /**
-   * Answer `failQueriesStatus` to every /rerank request whose `query` (as sent, tags included) matches:
+   * Answer `failQueriesStatus` to every rerank request whose `query` (as sent, tags included) matches:
    * a deterministic per-batch fault, e.g. a 422 for some queries only. Default none.
    */
   failQueriesMatching: RegExp | undefined;
@@ -40,17 +43,23 @@ export interface RerankServerFaults {
 }
 
 export interface RerankServerOptions extends Partial<RerankServerFaults> {
+  /**
+   * The provider API the server speaks: its path(s), request fields, answer and error shapes, rate-limit
+   * answer and default document cap (see ./dialects). Scores are the same BM25 in every dialect. Default
+   * 'regolo'.
+   */
+  dialect?: ProviderName | undefined;
   /** Interface to listen on. Default '127.0.0.1'. */
   host?: string | undefined;
   /** Port; 0 picks a free one. Default 0. */
   port?: number | undefined;
-  /** When set, every /rerank request needs `Authorization: Bearer <apiKey>`, else 401. Default none. */
+  /** When set, every rerank request needs `Authorization: Bearer <apiKey>`, else 401. Default none. */
   apiKey?: string | undefined;
   /** Seed of the fault PRNG, so a faulty run is repeatable. Default 1. */
   seed?: number | undefined;
   /** Largest request body; larger -> 413. Default 10 MB (10 * 1024 * 1024). */
   maxBodyBytes?: number | undefined;
-  /** Most documents in one request; more -> 413. Default 1000. */
+  /** Most documents in one request; more are refused as the dialect's provider does. Default the dialect's documented cap. */
   maxDocuments?: number | undefined;
   /** Keep `stats.requestLog` (every request's query, documents and Authorization header). Default false. */
   recordRequests?: boolean | undefined;
@@ -62,7 +71,7 @@ export interface RecordedRequest {
   at: number;
   /** `query` as sent (tags included); '' when absent or not a string. */
   query: string;
-  /** `documents` as sent (tags included); [] when absent or not an array of strings. */
+  /** The documents as sent (tags included), from the dialect's field; [] when absent or not an array of strings. */
   documents: string[];
   /** The Authorization header as received, if any. */
   authorization?: string;
@@ -71,7 +80,7 @@ export interface RecordedRequest {
 }
 
 export interface RerankServerStats {
-  /** POST /rerank requests received. */
+  /** POST requests to the dialect's path(s) received. */
   requests: number;
   /** Answers by HTTP status. */
   byStatus: Record<number, number>;
@@ -79,17 +88,20 @@ export interface RerankServerStats {
   resets: number;
   /** Requests left hanging by the hang fault. */
   hangs: number;
-  /** Largest `documents` array seen in a request. */
+  /** Largest documents array seen in a request. */
   maxDocumentsInRequest: number;
   /** Only with `recordRequests: true`. */
   requestLog?: RecordedRequest[];
 }
 
 export interface RunningRerankServer {
-  /** Full endpoint, e.g. `http://127.0.0.1:41234/rerank`. */
+  /** Full endpoint on the dialect's documented path, e.g. `http://127.0.0.1:41234/rerank`. */
   readonly url: string;
   readonly host: string;
   readonly port: number;
+  readonly dialect: ProviderName;
+  /** Most documents per request, as set or the dialect's default. */
+  readonly maxDocuments: number;
   /** Live counters (the same object is updated in place). */
   readonly stats: RerankServerStats;
   /** Change fault switches; a key given as undefined clears forceStatus / maxRequestsPerSecond. */
@@ -103,11 +115,13 @@ export interface RunningRerankServer {
 }
 
 export const SERVER_DEFAULTS = {
+  dialect: DEFAULT_PROVIDER,
   host: '127.0.0.1',
   port: 0,
   seed: 1,
   maxBodyBytes: 10 * 1024 * 1024,
-  maxDocuments: 1000,
+  /** The default dialect's cap; each dialect has its own (Dialect.maxDocuments). */
+  maxDocuments: DIALECTS[DEFAULT_PROVIDER].maxDocuments,
   latencyMs: 0,
   retryAfterSeconds: 1,
 } as const;
@@ -128,12 +142,6 @@ const FAULT_DEFAULTS: RerankServerFaults = {
 };
 
 type Fault = 'reset' | 'hang' | '429' | '5xx' | 'malformed' | 'missing' | undefined;
-
-interface ValidRequest {
-  query: string;
-  documents: string[];
-  topN: number;
-}
 
 function checkProbability(name: string, value: number): void {
   if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw new RangeError(`rerank server: ${name} must be a probability in 0..1, got ${String(value)}`);
@@ -164,47 +172,41 @@ function validateFaults(faults: RerankServerFaults): void {
   }
 }
 
-const STATUS_TEXT: Record<number, string> = { 400: 'BadRequestError', 401: 'AuthenticationError', 403: 'PermissionDeniedError', 404: 'NotFoundError', 405: 'MethodNotAllowed', 413: 'PayloadTooLarge', 422: 'UnprocessableEntity', 429: 'RateLimitError', 500: 'InternalServerError', 502: 'BadGateway', 503: 'ServiceUnavailable' };
-
-function errorBody(status: number, message: string): string {
-  return JSON.stringify({ error: { message, type: STATUS_TEXT[status] ?? 'Error', code: status } });
+/** `value` if it is an array of strings, else []. */
+function stringsOf(value: unknown): string[] {
+  if (!Array.isArray(value)) return [];
+  const items: unknown[] = value;
+  const strings: string[] = [];
+  for (const item of items) {
+    if (typeof item !== 'string') return [];
+    strings.push(item);
+  }
+  return strings;
 }
 
-/** Check a parsed body like the real API: model, non-empty query, non-empty array of non-empty strings. */
-function validate(body: unknown): ValidRequest | string {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'body must be a JSON object';
-  const record = body as Record<string, unknown>;
-  if (typeof record.model !== 'string' || record.model === '') return 'field "model" must be a non-empty string';
-  if (typeof record.query !== 'string') return 'field "query" must be a string';
-  if (record.query === '') return 'field "query" must not be empty';
-  const documents = record.documents;
-  if (!Array.isArray(documents)) return 'field "documents" must be an array of strings';
-  if (documents.length === 0) return 'field "documents" must not be empty';
-  for (let i = 0; i < documents.length; i++) {
-    const document: unknown = documents[i];
-    if (typeof document !== 'string') return `documents[${i}] must be a string`;
-    if (document === '') return `documents[${i}] must not be empty`;
-  }
-  let topN = documents.length;
-  if (record.top_n !== undefined && record.top_n !== null) {
-    if (typeof record.top_n !== 'number' || !Number.isInteger(record.top_n) || record.top_n < 1) return 'field "top_n" must be a positive integer';
-    topN = Math.min(record.top_n, documents.length);
-  }
-  return { query: record.query, documents: documents as string[], topN };
+/** Best first; equal scores in document order. */
+function rankedOrder(scores: readonly number[], count: number): Ranked[] {
+  const order = scores.map((_, index) => index);
+  order.sort((a, b) => (scores[b] ?? 0) - (scores[a] ?? 0) || a - b);
+  return order.slice(0, count).map((index) => ({ index, score: scores[index] ?? 0 }));
 }
 
 /**
- * Start the built-in rerank server (node:http): `POST /rerank` scores with BM25 (see bm25-scorer.ts) and
- * answers like the hosted API (`{id, results: [{index, relevance_score, document: {text}}], meta: null}`,
- * sorted by score, cut to top_n); `GET /health` answers 200. Fault switches make it a test double of a
- * flaky, rate-limited API over real HTTP.
+ * Start the built-in rerank server (node:http): a POST on the dialect's path scores with BM25 (see
+ * bm25-scorer.ts) and answers like that provider's API (by default the seed API: `POST /rerank`, answer
+ * `{id, results: [{index, relevance_score, document: {text}}], meta: null}`, sorted by score, cut to
+ * top_n); `GET /health` answers 200. Fault switches make it a test double of a flaky, rate-limited API
+ * over real HTTP, in every dialect.
  */
 export async function startRerankServer(options: RerankServerOptions = {}): Promise<RunningRerankServer> {
+  const dialectName = options.dialect ?? SERVER_DEFAULTS.dialect;
+  if (!PROVIDER_NAMES.includes(dialectName)) throw new RangeError(`rerank server: dialect must be one of ${PROVIDER_NAMES.join(', ')}, got ${String(dialectName)}`);
+  const dialect: Dialect = DIALECTS[dialectName];
   const host = options.host ?? SERVER_DEFAULTS.host;
   const apiKey = options.apiKey === undefined || options.apiKey === '' ? undefined : options.apiKey;
   const expectedAuthorization = apiKey === undefined ? undefined : `Bearer ${apiKey}`;
   const maxBodyBytes = options.maxBodyBytes ?? SERVER_DEFAULTS.maxBodyBytes;
-  const maxDocuments = options.maxDocuments ?? SERVER_DEFAULTS.maxDocuments;
+  const maxDocuments = options.maxDocuments ?? dialect.maxDocuments;
   const recordRequests = options.recordRequests === true;
   const random = mulberry32(options.seed ?? SERVER_DEFAULTS.seed);
   if (!(maxBodyBytes > 0)) throw new RangeError(`rerank server: maxBodyBytes must be > 0, got ${maxBodyBytes}`);
@@ -260,12 +262,14 @@ export async function startRerankServer(options: RerankServerOptions = {}): Prom
     return false;
   }
 
-  function send(res: ServerResponse, entry: RecordedRequest | undefined, status: number, body: string, headers: Record<string, string> = {}): void {
+  function send(res: ServerResponse, entry: RecordedRequest | undefined, reply: Reply, headers: Record<string, string> = {}): void {
+    const { status, body } = reply;
     const write = (): void => {
       if (res.destroyed || res.writableEnded) return;
       stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1;
       if (entry !== undefined) entry.status = status;
-      res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)), ...headers });
+      const type: Record<string, string> = body === '' ? {} : { 'Content-Type': reply.contentType ?? 'application/json' };
+      res.writeHead(status, { ...type, 'Content-Length': String(Buffer.byteLength(body)), ...headers });
       res.end(body);
     };
     const latency = faults.latencyMs;
@@ -280,53 +284,56 @@ export async function startRerankServer(options: RerankServerOptions = {}): Prom
     timers.add(timer);
   }
 
-  function retryAfterHeaders(): Record<string, string> {
+  /** The Retry-After of a 429 or 503, in the dialects whose provider sends one. */
+  function retryAfterHeaders(status: number): Record<string, string> {
+    if (!dialect.retryAfter || (status !== 429 && status !== 503)) return {};
     return { 'Retry-After': String(Math.ceil(faults.retryAfterSeconds)) };
+  }
+
+  function sendError(res: ServerResponse, entry: RecordedRequest | undefined, status: number, message: string): void {
+    send(res, entry, dialect.error(status, message), retryAfterHeaders(status));
   }
 
   function answer(req: IncomingMessage, res: ServerResponse, raw: Buffer | undefined, arrivedAt: number): void {
     // raw undefined: the body was larger than maxBodyBytes.
     let parsed: unknown;
-    let parseError = false;
+    let parseError: string | undefined;
     if (raw !== undefined) {
       try {
         parsed = JSON.parse(raw.toString('utf8'));
-      } catch {
-        parseError = true;
+      } catch (error) {
+        parseError = error instanceof Error ? error.message : String(error);
       }
     }
-    const record = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
-    const documentsField = record.documents;
+    const record = isRecord(parsed) ? parsed : {};
+    const documentsField = record[dialect.documentsField];
     if (Array.isArray(documentsField) && documentsField.length > stats.maxDocumentsInRequest) stats.maxDocumentsInRequest = documentsField.length;
     let entry: RecordedRequest | undefined;
     if (stats.requestLog !== undefined) {
       entry = {
         at: arrivedAt,
         query: typeof record.query === 'string' ? record.query : '',
-        documents: Array.isArray(documentsField) && documentsField.every((d) => typeof d === 'string') ? (documentsField as string[]) : [],
+        documents: stringsOf(documentsField),
       };
       const authorization = req.headers.authorization;
       if (authorization !== undefined) entry.authorization = authorization;
       stats.requestLog.push(entry);
     }
 
-    if (raw === undefined) return send(res, entry, 413, errorBody(413, `request body larger than ${maxBodyBytes} bytes`));
+    if (raw === undefined) return sendError(res, entry, 413, `request body larger than ${maxBodyBytes} bytes`);
     if (expectedAuthorization !== undefined && req.headers.authorization !== expectedAuthorization) {
-      return send(res, entry, 401, errorBody(401, 'missing or invalid API key'));
+      return sendError(res, entry, 401, 'missing or invalid API key');
     }
-    if (faults.forceStatus !== undefined) {
-      const status = faults.forceStatus;
-      return send(res, entry, status, errorBody(status, `forced status ${status}`), status === 429 || status === 503 ? retryAfterHeaders() : {});
-    }
+    if (faults.forceStatus !== undefined) return sendError(res, entry, faults.forceStatus, `forced status ${faults.forceStatus}`);
     const failQueries = faults.failQueriesMatching;
     if (failQueries !== undefined && typeof record.query === 'string') {
       failQueries.lastIndex = 0;
       if (failQueries.test(record.query)) {
         const status = faults.failQueriesStatus;
-        return send(res, entry, status, errorBody(status, `query refused (status ${status}): it matches ${String(failQueries)}`));
+        return sendError(res, entry, status, `query refused (status ${status}): it matches ${String(failQueries)}`);
       }
     }
-    if (overRate()) return send(res, entry, 429, errorBody(429, 'rate limit exceeded'), retryAfterHeaders());
+    if (overRate()) return sendError(res, entry, 429, 'rate limit exceeded');
 
     const fault = pickFault();
     switch (fault) {
@@ -338,36 +345,28 @@ export async function startRerankServer(options: RerankServerOptions = {}): Prom
         stats.hangs++;
         return;
       case '429':
-        return send(res, entry, 429, errorBody(429, 'rate limit exceeded'), retryAfterHeaders());
-      case '5xx': {
-        const status = [500, 502, 503][Math.floor(random() * 3)] ?? 500;
-        return send(res, entry, status, errorBody(status, 'injected server error'), status === 503 ? retryAfterHeaders() : {});
-      }
+        return sendError(res, entry, 429, 'rate limit exceeded');
+      case '5xx':
+        return sendError(res, entry, [500, 502, 503][Math.floor(random() * 3)] ?? 500, 'injected server error');
       default:
         break;
     }
 
-    if (parseError) return send(res, entry, 400, errorBody(400, 'request body is not valid JSON'));
-    const request = validate(parsed);
-    if (typeof request === 'string') return send(res, entry, 400, errorBody(400, request));
-    if (request.documents.length > maxDocuments) {
-      return send(res, entry, 413, errorBody(413, `too many documents: ${request.documents.length} > ${maxDocuments}`));
-    }
+    if (parseError !== undefined) return send(res, entry, dialect.invalidJson(parseError));
+    const outcome = dialect.parse(parsed);
+    if (!outcome.ok) return send(res, entry, outcome.reply);
+    const request = outcome.request;
+    if (request.documents.length > maxDocuments) return send(res, entry, dialect.tooManyDocuments(request.documents, maxDocuments));
 
     responseCounter++;
-    const id = `rerank-${responseCounter.toString(16).padStart(16, '0')}`;
-    if (fault === 'malformed') return send(res, entry, 200, `{"id":"${id}","results":[{"index":0,"relevance_score":0.5`);
-
-    const scores = scoreDocuments(request.query, request.documents);
-    const order = scores.map((_, index) => index);
-    order.sort((a, b) => (scores[b] ?? 0) - (scores[a] ?? 0) || a - b);
-    let kept = order.slice(0, request.topN);
+    let results = rankedOrder(scoreDocuments(request.query, request.documents), request.topN);
     if (fault === 'missing') {
-      const drop = Math.floor(random() * kept.length);
-      kept = kept.filter((_, position) => position !== drop);
+      const drop = Math.floor(random() * results.length);
+      results = results.filter((_, position) => position !== drop);
     }
-    const results = kept.map((index) => ({ index, relevance_score: scores[index], document: { text: request.documents[index] } }));
-    send(res, entry, 200, JSON.stringify({ id, results, meta: null }));
+    const body = dialect.render(request, results, responseCounter);
+    // A proper prefix of a JSON object or array is never JSON.
+    send(res, entry, { status: 200, body: fault === 'malformed' ? body.slice(0, Math.floor(body.length / 2)) : body });
   }
 
   const server = createServer((req, res) => {
@@ -377,16 +376,16 @@ export async function startRerankServer(options: RerankServerOptions = {}): Prom
     const path = query === -1 ? url : url.slice(0, query);
     if (path === '/health' || path === '/healthz') {
       req.resume();
-      if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, undefined, 405, errorBody(405, 'use GET'), { Allow: 'GET, HEAD' });
-      return send(res, undefined, 200, '{"status":"ok"}');
+      if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, undefined, dialect.error(405, 'use GET'), { Allow: 'GET, HEAD' });
+      return send(res, undefined, { status: 200, body: '{"status":"ok"}' });
     }
-    if (path !== '/rerank') {
+    if (!dialect.paths.includes(path)) {
       req.resume();
-      return send(res, undefined, 404, errorBody(404, `no route ${path}`));
+      return sendError(res, undefined, 404, `no route ${path}`);
     }
     if (req.method !== 'POST') {
       req.resume();
-      return send(res, undefined, 405, errorBody(405, 'use POST'), { Allow: 'POST' });
+      return send(res, undefined, dialect.error(405, 'use POST'), { Allow: 'POST' });
     }
     stats.requests++;
     const chunks: Buffer[] = [];
@@ -413,7 +412,7 @@ export async function startRerankServer(options: RerankServerOptions = {}): Prom
       try {
         answer(req, res, tooLarge ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), arrivedAt);
       } catch (error) {
-        send(res, undefined, 500, errorBody(500, `internal error: ${error instanceof Error ? error.message : String(error)}`));
+        sendError(res, undefined, 500, `internal error: ${error instanceof Error ? error.message : String(error)}`);
       }
     });
   });
@@ -431,9 +430,11 @@ export async function startRerankServer(options: RerankServerOptions = {}): Prom
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
   return {
-    url: `http://${urlHost}:${address.port}/rerank`,
+    url: `http://${urlHost}:${address.port}${dialect.paths[0]}`,
     host: address.address,
     port: address.port,
+    dialect: dialectName,
+    maxDocuments,
     stats,
     setFaults(partial: Partial<RerankServerFaults>): void {
       const next = { ...faults };

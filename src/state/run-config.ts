@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { PROMPT_TEMPLATES, QWEN3_FORMAT, RAW_FORMAT, type PromptFormat } from '../rerank/prompt.js';
+import { DEFAULT_PROVIDER, PROVIDER_NAMES } from '../rerank/providers/provider-name.js';
 
 export const RUN_CONFIG_VERSION = 1;
 
@@ -14,9 +16,19 @@ export const runConfigSchema = z.object({
   apiUrl: z.string().url(),
   /** True when `apiUrl` is the built-in local server that `run` started on loopback. */
   builtinServer: z.boolean(),
-  model: z.string(),
-  template: z.enum(['qwen3', 'none']),
+  /** The API dialect; records stored before providers existed are the seed API's. */
+  provider: z.enum(PROVIDER_NAMES).default(DEFAULT_PROVIDER),
+  /** Absent: the request names no model (a server serving one). */
+  model: z.string().optional(),
+  template: z.enum(PROMPT_TEMPLATES),
+  /** The query and document patterns; absent in records stored before custom templates (then: the template's). */
+  queryTemplate: z.string().optional(),
+  documentTemplate: z.string().optional(),
   instruction: z.string(),
+  /** Sent to providers that take a per-document token cap; and the cut of each passage. */
+  maxTokensPerDoc: z.number().int().positive().optional(),
+  /** `--passages`: documents are split into these windows (the planner counted them the same way). */
+  passages: z.object({ length: z.number().int().positive(), stride: z.number().int().positive(), maxBytes: z.number().int().positive().optional() }).optional(),
   /** Per-request timeout, ms. */
   timeoutMs: z.number().int().positive(),
   /** In-process retries of one request (the rerank client's p-retry layer). */
@@ -25,6 +37,16 @@ export const runConfigSchema = z.object({
   maxRetryDelayMs: z.number().int().nonnegative(),
   /** Most API requests per second over all workers of the run (BullMQ's global limiter); none when absent. */
   rateLimit: z.number().positive().optional(),
+  /** Most API requests per minute over all workers. */
+  requestsPerMinute: z.number().int().positive().optional(),
+  /** Most approximate tokens per minute over all workers. */
+  tokensPerMinute: z.number().int().positive().optional(),
 });
 
 export type RunConfig = z.output<typeof runConfigSchema>;
+
+/** The prompt format a run's requests use. */
+export function promptFormatOf(config: RunConfig): PromptFormat {
+  const base = config.template === 'qwen3' ? QWEN3_FORMAT : RAW_FORMAT;
+  return { name: config.template, query: config.queryTemplate ?? base.query, document: config.documentTemplate ?? base.document };
+}

@@ -54,6 +54,26 @@ export class RunStore {
     return `${this.prefix}:rb:run:${runId}:done`;
   }
 
+  private tokensKey(runId: string, minute: number): string {
+    return `${this.prefix}:rb:run:${runId}:tpm:${minute}`;
+  }
+
+  /**
+   * Take `tokens` from the run's budget of this minute, shared by every worker of the run on any machine
+   * (a fixed window per minute). Returns 0 when granted, else the ms until the next minute (nothing is
+   * taken). A request larger than the whole budget is granted in an unused minute, or it would wait forever.
+   */
+  async takeTokens(runId: string, tokens: number, perMinute: number, now: number = Date.now()): Promise<number> {
+    const minute = Math.floor(now / 60_000);
+    const key = this.tokensKey(runId, minute);
+    const replies = await this.redis.multi().incrby(key, tokens).pexpire(key, 120_000).exec();
+    const used = replies?.[0]?.[1];
+    if (typeof used !== 'number') throw new Error(`INCRBY ${key} answered ${String(used)}`);
+    if (used <= perMinute || used === tokens) return 0;
+    await this.redis.decrby(key, tokens);
+    return (minute + 1) * 60_000 - now;
+  }
+
   private get registryKey(): string {
     return `${this.prefix}:rb:runs`;
   }

@@ -5,6 +5,8 @@ import type { OutputSummary } from './write-outputs.js';
 import { OUTPUT_FILES } from './write-outputs.js';
 import type { Outcome } from '../lifecycle-events.js';
 import type { RunState } from '../state/run-store.js';
+import { promptFormatOf } from '../state/run-config.js';
+import { PROVIDERS } from '../rerank/providers/index.js';
 
 export interface ManifestInput {
   runId: string;
@@ -47,14 +49,30 @@ export async function writeManifest(outDir: string, m: ManifestInput): Promise<v
       rejected_rows: producer.rejected ?? 0,
       truncated_documents: producer.truncated ?? 0,
       duplicate_pairs_dropped: producer.duplicates ?? 0,
+      empty_text_not_sent: producer.emptyText ?? 0,
+      identical_documents_sent_once: producer.deduplicated ?? 0,
+      documents_split: producer.split ?? 0,
+      passages: producer.passages ?? 0,
+      documents_passages_cut: producer.passagesCut ?? 0,
+      passages_cut_to_token_cap: producer.textsCut ?? 0,
       api_requests: m.summary.apiRequests,
-      retries: m.summary.apiRequests - m.summary.scoredBatches + m.summary.jobRetries,
+      retries: m.summary.apiRequests - m.summary.sentBatches + m.summary.jobRetries,
       rate_limited: m.summary.rateLimited,
     },
-    model: config.model,
+    // What the planned requests send and cost (the figures `estimate` prints), before retries and 413 splits.
+    planned: {
+      requests: producer.requests ?? null,
+      texts: producer.texts ?? null,
+      billing_unit: PROVIDERS[config.provider].billing.unit,
+      billing_units: producer.units ?? null,
+      approx_tokens: producer.tokens ?? null,
+      characters: producer.characters ?? null,
+    },
+    provider: config.provider,
+    model: config.model ?? null,
     api_url: config.apiUrl,
     builtin_server: config.builtinServer,
-    template: config.template,
+    template: (({ name, query, document }) => ({ name, query, document }))(promptFormatOf(config)),
     instruction: config.instruction,
     redis: m.redis,
     // The effective options (the run's as submitted, this collect's outputs), and where each came from.

@@ -8,6 +8,8 @@ export interface RankedItem {
   score: number;
   originalScore: number | null;
   originalRank: number | null;
+  /** Scored as passages: [passages, index of the best one] (MaxP). */
+  passage?: [number, number] | undefined;
 }
 
 /**

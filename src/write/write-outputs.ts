@@ -26,6 +26,8 @@ export interface OutputSummary {
   unscoredPairs: number;
   /** Batches scored. */
   scoredBatches: number;
+  /** Of those, the ones sent to the API (a batch of empty texts is not). */
+  sentBatches: number;
   /** HTTP requests to the API for the scored batches, in-process retries included. */
   apiRequests: number;
   /** BullMQ attempts beyond the first, over all batches. */
@@ -127,7 +129,8 @@ const jsonNumber = (value: number | null): string => (value !== null && Number.i
 
 /**
  * One query's lines of ranked.trec and of ranked.jsonl (`{query_id, query, results: [{doc_id, score,
- * rank, original_rank, original_score}]}`, the bytes JSON.stringify would write). Built together by hand:
+ * rank, original_rank, original_score, and for a document scored as passages passages and
+ * best_passage}]}`, the bytes JSON.stringify would write). Built together by hand:
  * writing is the run's last step, on one thread, and formatting numbers is most of its cost; this way
  * each score is formatted once for both files, and no result objects are made.
  */
@@ -139,7 +142,7 @@ function queryLines(queryId: string, query: string, kept: RankedItem[], original
     const score = formatScore(item.score);
     trec += `${queryId} Q0 ${item.docId} ${i + 1} ${score} ${runTag}\n`;
     const originalRank = item.originalRank ?? originalRanks.get(item.docId) ?? null;
-    jsonl += `${i === 0 ? '' : ','}{"doc_id":${JSON.stringify(item.docId)},"score":${Number.isFinite(item.score) ? score : 'null'},"rank":${i + 1},"original_rank":${jsonNumber(originalRank)},"original_score":${jsonNumber(item.originalScore)}}`;
+    jsonl += `${i === 0 ? '' : ','}{"doc_id":${JSON.stringify(item.docId)},"score":${Number.isFinite(item.score) ? score : 'null'},"rank":${i + 1},"original_rank":${jsonNumber(originalRank)},"original_score":${jsonNumber(item.originalScore)}${item.passage === undefined ? '' : `,"passages":${item.passage[0]},"best_passage":${item.passage[1]}`}}`;
   }
   return { trec, jsonl: `${jsonl}]}\n` };
 }
@@ -157,7 +160,7 @@ export async function writeOutputs(spool: Spool, options: OutputOptions): Promis
   const baseline = options.qrels === undefined ? undefined : new Evaluator(options.qrels, evalOptions);
   /** Queries with no first-stage order: out of the baseline, and of the comparison. */
   const withoutBaseline = new Set<string>();
-  const summary: OutputSummary = { queries: 0, scoredPairs: 0, failedPairs: 0, failedBatches: 0, unscoredPairs: 0, scoredBatches: 0, apiRequests: 0, jobRetries: 0, rateLimited: 0 };
+  const summary: OutputSummary = { queries: 0, scoredPairs: 0, failedPairs: 0, failedBatches: 0, unscoredPairs: 0, scoredBatches: 0, sentBatches: 0, apiRequests: 0, jobRetries: 0, rateLimited: 0 };
 
   try {
     const groups = spool.groupByQuery();
@@ -175,11 +178,14 @@ export async function writeOutputs(spool: Spool, options: OutputOptions): Promis
         summary.jobRetries += Math.max(0, record.attempts - 1);
         if (record.t === 'ok') {
           summary.scoredBatches += 1;
+          // A batch of empty texts is never sent: it made no request, so none of its requests is a retry.
+          if (record.requests > 0) summary.sentBatches += 1;
           summary.apiRequests += record.requests;
           summary.rateLimited += record.rateLimited;
-          for (const [docId, score, originalScore, originalRank] of record.items) {
+          for (const [docId, score, originalScore, originalRank, passage] of record.items) {
             // One object per pair, in both lists: this loop runs once per pair.
             const item: RankedItem = { docId, score: score ?? 0, originalScore, originalRank };
+            if (passage !== undefined) item.passage = passage;
             if (score === null) unscored.push(item);
             else scored.push(item);
             all.push(item);

@@ -28,9 +28,12 @@ describe('--config and init (the CLI a user runs)', () => {
     for (const file of ['ranked.trec', 'metrics.json', 'ranked.jsonl']) {
       expect(await readFile(join(dir.dir, 'file', file), 'utf8'), file).toBe(await readFile(join(dir.dir, 'flags', file), 'utf8'));
     }
-    const manifest = JSON.parse(await readFile(join(dir.dir, 'file', 'manifest.json'), 'utf8')) as { options: Record<string, unknown>; option_sources: Record<string, string> };
-    expect(manifest.options).toMatchObject({ topN: 10, runTag: 'nightly', maxDocsPerRequest: 7, relLevel: 2, prefix: filePrefix, model: 'Qwen3-Reranker-4B' });
-    expect(manifest.option_sources).toMatchObject({ topN: 'file', runTag: 'file', input: 'file', prefix: 'cli', redis: 'env', model: 'default' });
+    const manifest = JSON.parse(await readFile(join(dir.dir, 'file', 'manifest.json'), 'utf8')) as { options: Record<string, unknown>; option_sources: Record<string, string>; model: string; provider: string };
+    expect(manifest.options).toMatchObject({ topN: 10, runTag: 'nightly', maxDocsPerRequest: 7, relLevel: 2, prefix: filePrefix, provider: 'regolo' });
+    expect(manifest.option_sources).toMatchObject({ topN: 'file', runTag: 'file', input: 'file', prefix: 'cli', redis: 'env', provider: 'default' });
+    // No --model: the provider's own default, recorded beside the options.
+    expect(manifest.options.model).toBeUndefined();
+    expect(manifest).toMatchObject({ provider: 'regolo', model: 'Qwen3-Reranker-4B' });
   });
 
   it.each([

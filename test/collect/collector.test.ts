@@ -48,8 +48,15 @@ function payload(runId: string, i: number, docs = 3): RerankJobPayload {
 
 function planned(jobs: RerankJobPayload[]): PlannedInput {
   const list: PlannedJob[] = jobs.map((data) => ({ id: rerankJobId(data), data }));
+  const pairs = list.reduce((n, job) => n + job.data.docs.length, 0);
+  const characters = list.reduce((n, job) => n + job.data.query.length + job.data.docs.reduce((c, doc) => c + doc.text.length, 0), 0);
   return {
-    totals: { queries: list.length, pairs: list.reduce((n, job) => n + job.data.docs.length, 0), batches: list.length },
+    // What the planner would count for these batches: one request each, every document sent, billed per request.
+    totals: {
+      queries: list.length, pairs, batches: list.length,
+      requests: list.length, texts: pairs, units: list.length, tokens: Math.ceil(characters / 4), characters,
+      deduplicated: 0, split: 0, passages: 0, passagesCut: 0, textsCut: 0,
+    },
     async *[Symbol.asyncIterator](): AsyncGenerator<PlannedJob> {
       yield* list;
     },

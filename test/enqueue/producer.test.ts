@@ -12,7 +12,8 @@ import { rerankJobId } from '../../jobs/job-id.js';
 import { produce } from '../../src/enqueue/producer.js';
 import { createLogger } from '../../src/logger.js';
 import type { PlannedInput, PlannedJob } from '../../src/plan/plan-ahead.js';
-import { RunStore, type ProducerTotals } from '../../src/state/run-store.js';
+import type { ProducerTotals, ShapingTotals } from '../../src/interfaces.js';
+import { RunStore } from '../../src/state/run-store.js';
 import { cleanupAfterAll } from '../helpers/cleanups.js';
 import { deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
 
@@ -23,6 +24,11 @@ import type { RedisConnection } from '../../src/redis/connect.js';
 const unbounded = (connection: RedisConnection): OutageGuard => new OutageGuard(connection, { timeoutMs: undefined });
 
 const cleanups = cleanupAfterAll();
+
+/** What the planner counts for `total` one-document batches of plannedJob: one request and one text each. */
+function shapingOf(total: number): ShapingTotals {
+  return { requests: total, texts: total, units: total, tokens: total * 3, characters: total * 9, deduplicated: 0, split: 0, passages: 0, passagesCut: 0, textsCut: 0 };
+}
 
 function plannedJob(runId: string, i: number): PlannedJob {
   const data: RerankJobPayload = { v: JOB_CONTRACT_VERSION, runId, queryId: `q${i}`, query: 'query', docs: [{ id: `d${i}`, text: 'text' }] };
@@ -36,7 +42,7 @@ function plannedJob(runId: string, i: number): PlannedJob {
 function gatedInput(runId: string, total: number, first: number, gate: Promise<void>, timeoutMs: number): PlannedInput & { gateOpened: boolean } {
   const input = {
     gateOpened: false,
-    totals: undefined as ProducerTotals | undefined,
+    totals: undefined as (ProducerTotals & ShapingTotals) | undefined,
     async *[Symbol.asyncIterator](): AsyncGenerator<PlannedJob> {
       for (let i = 0; i < total; i++) {
         if (i === first) {
@@ -44,7 +50,7 @@ function gatedInput(runId: string, total: number, first: number, gate: Promise<v
         }
         yield plannedJob(runId, i);
       }
-      input.totals = { queries: total, pairs: total, batches: total };
+      input.totals = { queries: total, pairs: total, batches: total, ...shapingOf(total) };
     },
   };
   return input;
@@ -88,6 +94,9 @@ describe('produce', () => {
 
     expect(input.gateOpened).toBe(true);
     expect(report).toMatchObject({ batches: 120, enqueued: 120, alreadySubmitted: 0 });
+    // The shaping counts come back apart from the three totals the run keeps.
+    expect(report.shaping).toEqual(shapingOf(120));
+    expect(report).not.toHaveProperty('requests');
     expect(peakPending).toBeGreaterThan(0);
     expect(peakPending).toBeLessThanOrEqual(maxPending);
   });
@@ -110,7 +119,7 @@ describe('produce', () => {
     const input = (): PlannedInput => {
       const jobs = Array.from({ length: total }, (_, i) => plannedJob(runId, i));
       return {
-        totals: { queries: total, pairs: total, batches: total },
+        totals: { queries: total, pairs: total, batches: total, ...shapingOf(total) },
         async *[Symbol.asyncIterator](): AsyncGenerator<PlannedJob> {
           yield* jobs;
         },

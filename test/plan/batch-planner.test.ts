@@ -1,14 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors/input-error.js';
 import type { Pair } from '../../src/interfaces.js';
-import { BatchPlanner, type PlannedBatch } from '../../src/plan/batch-planner.js';
+import { plannerOptionsOf, requestShapeOf } from '../../src/options/request-shape.js';
+import { resolveOptions } from '../../src/options/resolve-options.js';
+import { BatchPlanner, type PlannedBatch, type PlannerOptions } from '../../src/plan/batch-planner.js';
+
+/** The planner options of a default submit (regolo: qwen3 format, billed per request). */
+const DEFAULT_PLANNER: PlannerOptions = plannerOptionsOf(requestShapeOf(resolveOptions('submit', { api: { input: 'x' }, env: {} }).options));
 
 function pair(queryId: string, docId: string, document = `text of ${docId}`, line = 1): Pair {
   return { queryId, query: `query ${queryId}`, docId, document, line };
 }
 
 function planAll(pairs: Pair[], options: Partial<ConstructorParameters<typeof BatchPlanner>[0]> = {}): PlannedBatch[] {
-  const planner = new BatchPlanner({ maxDocsPerRequest: 3, maxRequestBytes: 1 << 20, maxBufferedBytes: 1 << 30, ...options }, 'in.csv');
+  const planner = new BatchPlanner({ ...DEFAULT_PLANNER, maxDocsPerRequest: 3, maxRequestBytes: 1 << 20, maxBufferedBytes: 1 << 30, ...options }, 'in.csv');
   const out = pairs.flatMap((p) => planner.add(p));
   return [...out, ...planner.flush()];
 }
@@ -27,15 +32,16 @@ describe('BatchPlanner', () => {
   });
 
   it('closes a batch before it would pass maxRequestBytes', () => {
-    const big = 'x'.repeat(600);
-    const batches = planAll([pair('q', '1', big), pair('q', '2', big), pair('q', '3', big)], { maxDocsPerRequest: 50, maxRequestBytes: 1300 });
+    // Three different texts: identical ones would be sent once (see request-shaping.test.ts).
+    const big = (c: string): string => c.repeat(600);
+    const batches = planAll([pair('q', '1', big('x')), pair('q', '2', big('y')), pair('q', '3', big('z'))], { maxDocsPerRequest: 50, maxRequestBytes: 1300 });
     expect(batches.map((b) => b.docs.length)).toEqual([2, 1]);
   });
 
   it('bounds the text held in open batches by sending the largest early', () => {
-    const text = 'y'.repeat(1000);
-    const pairs = Array.from({ length: 30 }, (_, i) => pair(`q${i % 10}`, `d${i}`, text));
-    const planner = new BatchPlanner({ maxDocsPerRequest: 50, maxRequestBytes: 1 << 20, maxBufferedBytes: 5000 }, 'in.csv');
+    const text = (i: number): string => `${i} ${'y'.repeat(1000)}`;
+    const pairs = Array.from({ length: 30 }, (_, i) => pair(`q${i % 10}`, `d${i}`, text(i)));
+    const planner = new BatchPlanner({ ...DEFAULT_PLANNER, maxDocsPerRequest: 50, maxRequestBytes: 1 << 20, maxBufferedBytes: 5000 }, 'in.csv');
     let early = 0;
     for (const p of pairs) early += planner.add(p).length;
     expect(early).toBeGreaterThan(0);
@@ -55,7 +61,7 @@ describe('BatchPlanner', () => {
   });
 
   it('rejects one query id with two texts, naming file, line and field', () => {
-    const planner = new BatchPlanner({ maxDocsPerRequest: 3, maxRequestBytes: 1 << 20, maxBufferedBytes: 1 << 30 }, 'in.csv');
+    const planner = new BatchPlanner({ ...DEFAULT_PLANNER, maxDocsPerRequest: 3, maxRequestBytes: 1 << 20, maxBufferedBytes: 1 << 30 }, 'in.csv');
     planner.add(pair('q', '1'));
     const second = { ...pair('q', '2', 'text', 7), query: 'another query' };
     expect(() => planner.add(second)).toThrow(InputError);

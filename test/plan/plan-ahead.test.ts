@@ -5,6 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors/input-error.js';
 import { UsageError } from '../../src/errors/usage-error.js';
 import { BatchPlanner, type PlannedBatch, type PlannerOptions } from '../../src/plan/batch-planner.js';
+import { plannerOptionsOf, requestShapeOf } from '../../src/options/request-shape.js';
+import { resolveOptions } from '../../src/options/resolve-options.js';
 import { rerankJobId } from '../../jobs/job-id.js';
 import { JOB_CONTRACT_VERSION, type RerankJobPayload } from '../../jobs/rerank-job.js';
 import { planAhead, type EmptyTextPair, type PlainReaderOptions, type PlannedJob } from '../../src/plan/plan-ahead.js';
@@ -20,7 +22,12 @@ function write(name: string, content: string): string {
   return file;
 }
 
-const PLANNER: PlannerOptions = { maxDocsPerRequest: 7, maxRequestBytes: 1 << 20, maxBufferedBytes: 1 << 20 };
+const PLANNER: PlannerOptions = {
+  ...plannerOptionsOf(requestShapeOf(resolveOptions('submit', { api: { input: 'x' }, env: {} }).options)),
+  maxDocsPerRequest: 7,
+  maxRequestBytes: 1 << 20,
+  maxBufferedBytes: 1 << 20,
+};
 const RUN = 'r-test';
 
 type Event = ['job', PlannedJob] | ['reject', PairReject] | ['notice', ReaderNotice['kind']];
@@ -75,7 +82,10 @@ describe('planAhead: reading and planning in a worker thread', () => {
     for await (const job of planned) events.push(['job', job]);
     expect(events).toEqual(expected.events);
     expect(planned.totals).toEqual(expected.totals);
-    expect(planned.totals).toEqual({ queries: 100, pairs: 2998, batches: 500 });
+    expect(planned.totals).toMatchObject({ queries: 100, pairs: 2998, batches: 500 });
+    // Every batch is a request of its documents (no copies, no passages), billed one unit a request.
+    expect(planned.totals).toMatchObject({ requests: 500, texts: 2998, units: 500, deduplicated: 0, split: 0, passages: 0, passagesCut: 0 });
+    expect(planned.totals?.tokens).toBeGreaterThan(2998);
     expect(events.filter(([kind]) => kind !== 'job').map(([kind]) => kind)).toEqual(['reject', 'notice', 'notice']);
   });
 

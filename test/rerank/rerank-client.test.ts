@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RerankClient, type RerankClientOptions } from '../../src/rerank/rerank-client.js';
@@ -5,10 +7,11 @@ import { AuthError } from '../../src/rerank/errors/auth-error.js';
 import { PermanentApiError } from '../../src/rerank/errors/permanent-api-error.js';
 import { RerankApiError } from '../../src/rerank/errors/rerank-api-error.js';
 import { RetryableApiError } from '../../src/rerank/errors/retryable-api-error.js';
-import { DEFAULT_INSTRUCTION } from '../../src/rerank/prompt.js';
+import { DEFAULT_INSTRUCTION, QWEN3_FORMAT, RAW_FORMAT } from '../../src/rerank/prompt.js';
 import { UsageError } from '../../src/errors/usage-error.js';
 import { scoreDocuments } from '../../src/serve/bm25-scorer.js';
 import { startRerankServer, type RerankServerOptions, type RunningRerankServer } from '../../src/serve/rerank-server.js';
+import { caught } from '../helpers/http.js';
 
 const KEY = 'sk-test-SECRET-4f2a9c';
 
@@ -35,14 +38,6 @@ const DOCS = [
   'Bananas are rich in potassium.',
 ];
 
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('RerankClient against the local server', () => {
   it('returns scores aligned with the input order although the server sorts by score', async () => {
@@ -68,9 +63,9 @@ describe('RerankClient against the local server', () => {
     expect(entry?.authorization).toBe(`Bearer ${KEY}`);
   });
 
-  it("sends raw text with template 'none' and no Authorization header without a key", async () => {
+  it("sends raw text with the 'none' format and no Authorization header without a key", async () => {
     const server = await serve();
-    const outcome = await client(server, { template: 'none' }).rerank('q1', ['a b', 'q1 here']);
+    const outcome = await client(server, { format: RAW_FORMAT }).rerank('q1', ['a b', 'q1 here']);
     const [entry] = server.stats.requestLog ?? [];
     expect(entry?.query).toBe('q1');
     expect(entry?.documents).toEqual(['a b', 'q1 here']);
@@ -168,6 +163,54 @@ describe('RerankClient against the local server', () => {
     expect(messages[1]).toMatch(/index \d missing/);
   });
 
+  it('marks an answer of another dialect as a shape mismatch, and stops retrying when giveUp says so', async () => {
+    // A TEI-like server: a bare array of {index, score}, which a regolo client cannot read.
+    let requests = 0;
+    const tei: Server = createServer((req, res) => {
+      requests += 1;
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify([{ index: 0, score: 0.5 }]));
+      });
+    });
+    await new Promise<void>((resolve) => tei.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(tei.address() as AddressInfo).port}/rerank`;
+      const retried = await caught(new RerankClient({ apiUrl: url, retries: 2, minRetryDelayMs: 1, maxRetryDelayMs: 2 }).rerank('q', ['a']));
+      expect(retried).toBeInstanceOf(RetryableApiError);
+      expect(retried).toMatchObject({ code: 'ERR_API_MALFORMED_RESPONSE', shapeMismatch: true, attempts: 3 });
+      expect((retried as Error).message).toMatch(/tei/);
+      expect(requests).toBe(3);
+
+      requests = 0;
+      const seen: string[] = [];
+      const stopped = await caught(
+        new RerankClient({
+          apiUrl: url,
+          retries: 5,
+          minRetryDelayMs: 1,
+          maxRetryDelayMs: 2,
+          giveUp: (error) => {
+            seen.push(error.code);
+            return seen.length === 2;
+          },
+        }).rerank('q', ['a']),
+      );
+      // The second failure is given up on: thrown as it is, after two requests instead of six.
+      expect(stopped).toBeInstanceOf(RetryableApiError);
+      expect(stopped).toMatchObject({ code: 'ERR_API_MALFORMED_RESPONSE', attempts: 2 });
+      expect(seen).toEqual(['ERR_API_MALFORMED_RESPONSE', 'ERR_API_MALFORMED_RESPONSE']);
+      expect(requests).toBe(2);
+
+      // Read as the provider it is, the same answer is fine.
+      requests = 0;
+      expect((await new RerankClient({ apiUrl: url, provider: 'tei' }).rerank('q', ['a'])).scores).toEqual([0.5]);
+    } finally {
+      await new Promise((resolve) => tei.close(resolve));
+    }
+  });
+
   it('throws the last RetryableApiError with attempts when retries run out', async () => {
     const server = await serve({ rate5xx: 1, retryAfterSeconds: 0 });
     const error = await caught(client(server, { retries: 2 }).rerank(QUERY, DOCS));
@@ -194,7 +237,7 @@ describe('RerankClient against the local server', () => {
 
   it('maps a real validation 400 (empty document) and a real 413 (too many documents)', async () => {
     const server = await serve({ maxDocuments: 3 });
-    const empty = await caught(client(server, { template: 'none' }).rerank('q', ['a', '']));
+    const empty = await caught(client(server, { format: RAW_FORMAT }).rerank('q', ['a', '']));
     expect(empty).toMatchObject({ code: 'ERR_API_BAD_REQUEST', status: 400 });
     expect((empty as Error).message).toMatch(/documents\[1\] must not be empty/);
     const tooMany = await caught(client(server).rerank('q', ['a', 'b', 'c', 'd']));
@@ -287,14 +330,17 @@ describe('RerankClient options and delays', () => {
     expect(() => new RerankClient({ apiUrl: 'http://x/rerank', retries: 1.5 })).toThrow(/retries/);
     expect(() => new RerankClient({ apiUrl: 'http://x/rerank', timeoutMs: 0 })).toThrow(/timeoutMs/);
     expect(() => new RerankClient({ apiUrl: 'http://x/rerank', minRetryDelayMs: 100, maxRetryDelayMs: 10 })).toThrow(/maxRetryDelayMs/);
-    expect(() => new RerankClient({ apiUrl: 'http://x/rerank', template: 'llama' as 'none' })).toThrow(/template/);
+    expect(() => new RerankClient({ apiUrl: 'http://x/rerank', provider: 'llama' as 'regolo' })).toThrow(/provider/);
+    expect(() => new RerankClient({ apiUrl: 'http://x/rerank', format: { name: 'custom', query: 'no placeholder', document: '{document}' } })).toThrow(/format/);
+    expect(() => new RerankClient({ apiUrl: 'http://x/rerank', format: { name: 'custom', query: '{query}', document: 'none' } })).toThrow(/format/);
+    expect(() => new RerankClient({ apiUrl: 'http://x/rerank', maxTokensPerDoc: 0 })).toThrow(/maxTokensPerDoc/);
   });
 
   it('has the documented defaults', () => {
     const { options } = new RerankClient({ apiUrl: 'http://x/rerank' });
     expect(options).toMatchObject({
       model: 'Qwen3-Reranker-4B',
-      template: 'qwen3',
+      format: QWEN3_FORMAT,
       instruction: DEFAULT_INSTRUCTION,
       timeoutMs: 60_000,
       retries: 5,
@@ -305,6 +351,16 @@ describe('RerankClient options and delays', () => {
       maxRetryAfterMs: 120_000,
       apiKey: undefined,
     });
+  });
+
+  it("takes the provider's default model and picks the format from it", () => {
+    expect(new RerankClient({ apiUrl: 'http://x/rerank' }).options.provider.name).toBe('regolo');
+    const cohere = new RerankClient({ apiUrl: 'http://x/rerank', provider: 'cohere' }).options;
+    expect(cohere).toMatchObject({ model: 'rerank-v3.5', format: RAW_FORMAT });
+    expect(cohere.provider.name).toBe('cohere');
+    // A server that serves one model: no model, raw text, unless the model named is a Qwen3 reranker.
+    expect(new RerankClient({ apiUrl: 'http://x/rerank', provider: 'tei' }).options).toMatchObject({ model: undefined, format: RAW_FORMAT });
+    expect(new RerankClient({ apiUrl: 'http://x/rerank', provider: 'vllm', model: 'Qwen/Qwen3-Reranker-0.6B' }).options.format).toEqual(QWEN3_FORMAT);
   });
 
   it('computes exponential backoff with jitter, raised to (capped) Retry-After', () => {

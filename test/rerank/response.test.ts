@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { parseJsonBody, parseRerankResponse } from '../../src/rerank/response.js';
 import { parseRetryAfter } from '../../src/rerank/retry-after.js';
-import { formatDocument, formatQuery, DEFAULT_INSTRUCTION } from '../../src/rerank/prompt.js';
+import { formatDocument, formatQuery, DEFAULT_INSTRUCTION, QWEN3_FORMAT, RAW_FORMAT } from '../../src/rerank/prompt.js';
+import { PROVIDERS, type ProviderName } from '../../src/rerank/providers/index.js';
 import { RetryableApiError } from '../../src/rerank/errors/retryable-api-error.js';
 import { truncateBody, MAX_ERROR_BODY_BYTES, RerankApiError } from '../../src/rerank/errors/rerank-api-error.js';
 import { AuthError } from '../../src/rerank/errors/auth-error.js';
 
 const context = (body: string) => ({ url: 'http://x/rerank', status: 200, body });
 
-function parse(json: unknown, n: number): number[] {
-  return parseRerankResponse(json, n, context(JSON.stringify(json)));
+function parse(json: unknown, n: number, provider: ProviderName = 'regolo'): number[] {
+  return parseRerankResponse(json, n, context(JSON.stringify(json)), PROVIDERS[provider]);
 }
 
 function failure(fn: () => unknown): RetryableApiError {
@@ -25,7 +26,7 @@ function failure(fn: () => unknown): RetryableApiError {
 describe('parseRerankResponse', () => {
   it('aligns scores with the request order and keeps them exactly', () => {
     const body = '{"id":"r","results":[{"index":1,"relevance_score":0.8835278153419495,"document":{"text":"b"}},{"index":0,"relevance_score":0.08649543672800064}],"meta":null}';
-    expect(parseRerankResponse(JSON.parse(body), 2, context(body))).toEqual([0.08649543672800064, 0.8835278153419495]);
+    expect(parseRerankResponse(JSON.parse(body), 2, context(body), PROVIDERS.regolo)).toEqual([0.08649543672800064, 0.8835278153419495]);
     expect(parse({ results: [{ index: 0, relevance_score: -3.5e-12 }] }, 1)).toEqual([-3.5e-12]);
   });
 
@@ -37,6 +38,37 @@ describe('parseRerankResponse', () => {
     expect(failure(() => parse({ results: [{ index: 0.5, relevance_score: 1 }] }, 1)).message).toMatch(/results\.0\.index/);
     expect(failure(() => parse({ data: [] }, 1)).message).toMatch(/results/);
     expect(failure(() => parse([], 1)).code).toBe('ERR_API_MALFORMED_RESPONSE');
+  });
+
+  it('tells an answer of another shape (a wrong --provider?) from a broken answer of the right one', () => {
+    // Right shape, wrong content: not a shape mismatch.
+    expect(failure(() => parse({ results: [{ index: 5, relevance_score: 1 }] }, 1)).shapeMismatch).toBe(false);
+    expect(failure(() => parse({ results: [{ index: 0, relevance_score: 1 }] }, 2)).shapeMismatch).toBe(false);
+    // A TEI answer (bare array) read as regolo: valid JSON of another shape, naming the provider it fits.
+    const tei = failure(() => parse([{ index: 0, score: 0.5 }], 1));
+    expect(tei).toMatchObject({ code: 'ERR_API_MALFORMED_RESPONSE', shapeMismatch: true });
+    expect(tei.message).toMatch(/shape of tei answers/);
+    expect(tei.message).toMatch(/--provider regolo/);
+    // A Voyage answer read as cohere names voyage, not mixedbread (whose items have `score`).
+    const voyage = failure(() => parse({ data: [{ index: 0, relevance_score: 0.5 }] }, 1, 'cohere'));
+    expect(voyage.shapeMismatch).toBe(true);
+    expect(voyage.message).toMatch(/shape of voyage answers/);
+    expect(voyage.message).not.toMatch(/mixedbread/);
+    // A regolo/cohere answer read as mixedbread names every provider of that shape.
+    const results = failure(() => parse({ results: [{ index: 0, relevance_score: 0.5 }] }, 1, 'mixedbread'));
+    expect(results.shapeMismatch).toBe(true);
+    for (const name of ['regolo', 'cohere', 'jina', 'vllm', 'infinity']) expect(results.message).toContain(name);
+    // JSON no provider reads.
+    const none = failure(() => parse({ error: 'nope' }, 1, 'tei'));
+    expect(none.shapeMismatch).toBe(true);
+    expect(none.message).toMatch(/not a tei answer/);
+  });
+
+  it("reads each provider's own answer shape", () => {
+    expect(parse([{ index: 1, score: 0.25 }, { index: 0, score: 0.75 }], 2, 'tei')).toEqual([0.75, 0.25]);
+    expect(parse({ object: 'list', data: [{ index: 1, relevance_score: 0.5 }, { index: 0, relevance_score: 0.1 }] }, 2, 'voyage')).toEqual([0.1, 0.5]);
+    expect(parse({ object: 'list', data: [{ index: 0, score: 0.3, object: 'rank_result' }] }, 1, 'mixedbread')).toEqual([0.3]);
+    expect(parse({ results: [{ index: 0, relevance_score: 0.9 }], meta: { billed_units: { search_units: 1 } } }, 1, 'cohere')).toEqual([0.9]);
   });
 
   it('rejects a body that is not JSON', () => {
@@ -63,11 +95,11 @@ describe('parseRetryAfter', () => {
 
 describe('prompt', () => {
   it('formats the Qwen3 template and raw text', () => {
-    expect(formatQuery('What?', { template: 'qwen3' })).toBe(`<Instruct>: ${DEFAULT_INSTRUCTION}\n<Query>: What?`);
-    expect(formatQuery('What?', { template: 'qwen3', instruction: 'Do X' })).toBe('<Instruct>: Do X\n<Query>: What?');
-    expect(formatQuery('What?', { template: 'none', instruction: 'Do X' })).toBe('What?');
-    expect(formatDocument('Text', 'qwen3')).toBe('<Document>: Text');
-    expect(formatDocument('Text', 'none')).toBe('Text');
+    expect(formatQuery('What?', QWEN3_FORMAT)).toBe(`<Instruct>: ${DEFAULT_INSTRUCTION}\n<Query>: What?`);
+    expect(formatQuery('What?', QWEN3_FORMAT, 'Do X')).toBe('<Instruct>: Do X\n<Query>: What?');
+    expect(formatQuery('What?', RAW_FORMAT, 'Do X')).toBe('What?');
+    expect(formatDocument('Text', QWEN3_FORMAT)).toBe('<Document>: Text');
+    expect(formatDocument('Text', RAW_FORMAT)).toBe('Text');
   });
 });
 

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { scoreDocuments } from '../../src/serve/bm25-scorer.js';
 import { startRerankServer, type RerankServerOptions, type RunningRerankServer } from '../../src/serve/rerank-server.js';
+import { postJson } from '../helpers/http.js';
 
 const servers: RunningRerankServer[] = [];
 afterEach(async () => {
@@ -13,28 +14,7 @@ async function serve(options: RerankServerOptions = {}): Promise<RunningRerankSe
   return server;
 }
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: unknown;
-}
 
-async function post(server: RunningRerankServer, body: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const response = await fetch(server.url, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, headers: response.headers, text, json };
-}
 
 interface RerankResult {
   index: number;
@@ -49,7 +29,7 @@ describe('local rerank server', () => {
     const server = await serve();
     const documents = ['<Document>: Gravity is a force.', '<Document>: The capital of China is Beijing.', '<Document>: China is large.'];
     const query = '<Instruct>: Given a web search query, retrieve relevant passages that answer the query\n<Query>: capital of China';
-    const answer = await post(server, request(documents, query));
+    const answer = await postJson(server.url, request(documents, query));
     expect(answer.status).toBe(200);
     const body = answer.json as { id: string; results: RerankResult[]; meta: null };
     expect(body.id).toMatch(/^rerank-/);
@@ -63,12 +43,12 @@ describe('local rerank server', () => {
   it('is deterministic and honours top_n', async () => {
     const server = await serve();
     const documents = ['a b', 'capital', 'china capital', 'x'];
-    const first = (await post(server, request(documents))).json as { results: RerankResult[] };
-    const second = (await post(server, request(documents))).json as { results: RerankResult[] };
+    const first = (await postJson(server.url, request(documents))).json as { results: RerankResult[] };
+    const second = (await postJson(server.url, request(documents))).json as { results: RerankResult[] };
     expect(second.results).toEqual(first.results);
-    const top = (await post(server, request(documents, 'capital of China', { top_n: 2 }))).json as { results: RerankResult[] };
+    const top = (await postJson(server.url, request(documents, 'capital of China', { top_n: 2 }))).json as { results: RerankResult[] };
     expect(top.results).toEqual(first.results.slice(0, 2));
-    const over = (await post(server, request(documents, 'capital of China', { top_n: 99 }))).json as { results: RerankResult[] };
+    const over = (await postJson(server.url, request(documents, 'capital of China', { top_n: 99 }))).json as { results: RerankResult[] };
     expect(over.results).toHaveLength(4);
   });
 
@@ -85,16 +65,16 @@ describe('local rerank server', () => {
     ['a bad top_n', { model: 'm', query: 'q', documents: ['a'], top_n: 0 }, /top_n/],
   ])('answers 400 with a JSON error for %s', async (_name, body, message) => {
     const server = await serve();
-    const answer = await post(server, body);
+    const answer = await postJson(server.url, body);
     expect(answer.status).toBe(400);
     expect((answer.json as { error: { message: string } }).error.message).toMatch(message);
   });
 
   it('answers 413 above maxDocuments and above maxBodyBytes', async () => {
     const server = await serve({ maxDocuments: 2, maxBodyBytes: 2_000 });
-    expect((await post(server, request(['a', 'b']))).status).toBe(200);
-    expect((await post(server, request(['a', 'b', 'c']))).status).toBe(413);
-    const big = await post(server, request(['y'.repeat(5_000)]));
+    expect((await postJson(server.url, request(['a', 'b']))).status).toBe(200);
+    expect((await postJson(server.url, request(['a', 'b', 'c']))).status).toBe(413);
+    const big = await postJson(server.url, request(['y'.repeat(5_000)]));
     expect(big.status).toBe(413);
     expect((big.json as { error: { message: string } }).error.message).toMatch(/larger than 2000 bytes/);
     expect(server.stats).toMatchObject({ requests: 3, byStatus: { 200: 1, 413: 2 }, maxDocumentsInRequest: 3 });
@@ -111,18 +91,18 @@ describe('local rerank server', () => {
 
   it('requires the bearer key when apiKey is set', async () => {
     const server = await serve({ apiKey: 'k1', recordRequests: true });
-    expect((await post(server, request(['a']))).status).toBe(401);
-    expect((await post(server, request(['a']), { Authorization: 'Bearer k2' })).status).toBe(401);
-    expect((await post(server, request(['a']), { Authorization: 'k1' })).status).toBe(401);
-    expect((await post(server, request(['a']), { Authorization: 'Bearer k1' })).status).toBe(200);
+    expect((await postJson(server.url, request(['a']))).status).toBe(401);
+    expect((await postJson(server.url, request(['a']), { Authorization: 'Bearer k2' })).status).toBe(401);
+    expect((await postJson(server.url, request(['a']), { Authorization: 'k1' })).status).toBe(401);
+    expect((await postJson(server.url, request(['a']), { Authorization: 'Bearer k1' })).status).toBe(200);
     expect(server.stats.byStatus).toEqual({ 401: 3, 200: 1 });
     expect(server.stats.requestLog?.map((e) => e.authorization)).toEqual([undefined, 'Bearer k2', 'k1', 'Bearer k1']);
   });
 
   it('keeps stats and an optional request log', async () => {
     const server = await serve({ recordRequests: true });
-    await post(server, request(['a', 'b', 'c'], 'q1'));
-    await post(server, request(['d'], 'q2'));
+    await postJson(server.url, request(['a', 'b', 'c'], 'q1'));
+    await postJson(server.url, request(['d'], 'q2'));
     expect(server.stats).toMatchObject({ requests: 2, byStatus: { 200: 2 }, maxDocumentsInRequest: 3 });
     expect(server.stats.requestLog?.map((e) => [e.query, e.documents, e.status])).toEqual([
       ['q1', ['a', 'b', 'c'], 200],
@@ -131,7 +111,7 @@ describe('local rerank server', () => {
     server.resetStats();
     expect(server.stats).toMatchObject({ requests: 0, byStatus: {}, maxDocumentsInRequest: 0, requestLog: [] });
     const plain = await serve();
-    await post(plain, request(['a']));
+    await postJson(plain.url, request(['a']));
     expect(plain.stats.requestLog).toBeUndefined();
   });
 
@@ -140,12 +120,12 @@ describe('local rerank server', () => {
       const server = await serve({ seed: 7, rate429: 0.3, rate5xx: 0.3, retryAfterSeconds: 2 });
       const statuses: number[] = [];
       for (let i = 0; i < 30; i++) {
-        const answer = await post(server, request(['a', 'capital']));
+        const answer = await postJson(server.url, request(['a', 'capital']));
         statuses.push(answer.status);
         if (answer.status === 429) expect(answer.headers.get('retry-after')).toBe('2');
       }
       server.setFaults({ rate429: 0, rate5xx: 0 });
-      expect((await post(server, request(['a']))).status).toBe(200);
+      expect((await postJson(server.url, request(['a']))).status).toBe(200);
       return statuses;
     };
     const first = await run();
@@ -157,46 +137,46 @@ describe('local rerank server', () => {
 
   it('answers forceStatus to every request and can be switched off', async () => {
     const server = await serve({ forceStatus: 422 });
-    expect((await post(server, request(['a']))).status).toBe(422);
+    expect((await postJson(server.url, request(['a']))).status).toBe(422);
     server.setFaults({ forceStatus: undefined });
-    expect((await post(server, request(['a']))).status).toBe(200);
+    expect((await postJson(server.url, request(['a']))).status).toBe(200);
   });
 
   it('answers failQueriesStatus only to queries matching failQueriesMatching, and can be switched off', async () => {
     const server = await serve({ failQueriesMatching: /poison/g });
     for (let i = 0; i < 3; i += 1) {
-      const refused = await post(server, request(['a'], 'a poison query'));
+      const refused = await postJson(server.url, request(['a'], 'a poison query'));
       expect(refused.status).toBe(422);
       expect(refused.text).toMatch(/poison/);
     }
-    expect((await post(server, request(['a'], 'a fine query'))).status).toBe(200);
+    expect((await postJson(server.url, request(['a'], 'a fine query'))).status).toBe(200);
     server.setFaults({ failQueriesStatus: 400 });
-    expect((await post(server, request(['a'], 'poison'))).status).toBe(400);
+    expect((await postJson(server.url, request(['a'], 'poison'))).status).toBe(400);
     server.setFaults({ failQueriesMatching: undefined });
-    expect((await post(server, request(['a'], 'poison'))).status).toBe(200);
+    expect((await postJson(server.url, request(['a'], 'poison'))).status).toBe(200);
     expect(() => server.setFaults({ failQueriesStatus: 42 })).toThrow(/failQueriesStatus/);
   });
 
   it('sends malformed and incomplete answers when asked', async () => {
     const server = await serve({ rateMalformed: 1 });
-    const malformed = await post(server, request(['a', 'b', 'c']));
+    const malformed = await postJson(server.url, request(['a', 'b', 'c']));
     expect(malformed.status).toBe(200);
     expect(malformed.json).toBeUndefined();
     server.setFaults({ rateMalformed: 0, rateMissingResult: 1 });
-    const missing = await post(server, request(['a', 'b', 'c']));
+    const missing = await postJson(server.url, request(['a', 'b', 'c']));
     expect((missing.json as { results: RerankResult[] }).results).toHaveLength(2);
   });
 
   it('resets connections when asked', async () => {
     const server = await serve({ rateReset: 1 });
-    await expect(post(server, request(['a']))).rejects.toThrow();
+    await expect(postJson(server.url, request(['a']))).rejects.toThrow();
     expect(server.stats.resets).toBe(1);
   });
 
   it('limits requests per second with 429', async () => {
     const server = await serve({ maxRequestsPerSecond: 5 });
     const statuses: number[] = [];
-    for (let i = 0; i < 15; i++) statuses.push((await post(server, request(['a']))).status);
+    for (let i = 0; i < 15; i++) statuses.push((await postJson(server.url, request(['a']))).status);
     expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(5);
     expect(statuses.filter((s) => s === 200).length).toBeLessThan(10);
     expect(statuses).toContain(429);
@@ -205,7 +185,7 @@ describe('local rerank server', () => {
   it('applies latency', async () => {
     const server = await serve({ latencyMs: 150 });
     const started = performance.now();
-    await post(server, request(['a']));
+    await postJson(server.url, request(['a']));
     expect(performance.now() - started).toBeGreaterThanOrEqual(140);
   });
 
@@ -218,7 +198,7 @@ describe('local rerank server', () => {
 
   it('close() ends hung requests', async () => {
     const server = await startRerankServer({ rateHang: 1 });
-    const pending = post(server, request(['a']));
+    const pending = postJson(server.url, request(['a']));
     const settled = pending.then(
       () => 'answered',
       () => 'failed',
@@ -234,7 +214,7 @@ describe('local rerank server', () => {
   it('handles many concurrent keep-alive requests', async () => {
     const server = await serve();
     const documents = Array.from({ length: 50 }, (_, i) => `document ${i} about topic ${i % 7}`);
-    const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => post(server, request(documents, `topic ${i % 7}`))));
+    const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => postJson(server.url, request(documents, `topic ${i % 7}`))));
     expect(answers.every((a) => a.status === 200)).toBe(true);
     expect(server.stats.requests).toBe(200);
   });

@@ -9,7 +9,7 @@ import { UsageError } from '../../src/errors/usage-error.js';
 /** Options as the command line gives them: text, parsed the way `serve` parses each flag. */
 function fromFlags(flags: Record<string, string>, env: NodeJS.ProcessEnv): ReturnType<typeof serveOptionsOf> {
   const cli = Object.fromEntries(Object.entries(flags).map(([key, text]) => [key, parseKindText(OPTIONS[key as OptionKey].kind, text)]));
-  return serveOptionsOf(resolveOptions('serve', { cli, env }).options, env);
+  return serveOptionsOf(resolveOptions('serve', { cli, env }), env);
 }
 
 afterEach(() => {
@@ -25,7 +25,12 @@ describe('serve command', () => {
       maxRequestsPerSecond: 50,
       apiKey: 'k',
     });
-    expect(fromFlags({}, {})).toMatchObject({ host: '127.0.0.1', port: 0, seed: 1, maxDocuments: 1000, retryAfterSeconds: 1, apiKey: undefined });
+    expect(fromFlags({}, {})).toMatchObject({ dialect: 'regolo', host: '127.0.0.1', port: 0, seed: 1, maxDocuments: undefined, retryAfterSeconds: 1, apiKey: undefined });
+  });
+
+  it('leaves the documents cap to the dialect unless --max-documents is given', () => {
+    expect(fromFlags({ dialect: 'tei' }, {})).toMatchObject({ dialect: 'tei', maxDocuments: undefined });
+    expect(fromFlags({ dialect: 'tei', maxDocuments: '1000' }, {})).toMatchObject({ dialect: 'tei', maxDocuments: 1000 });
   });
 
   it.each([
@@ -62,6 +67,25 @@ describe('serve command', () => {
     await running;
     expect(exitCode).toBe(0);
     await expect(fetch(url, { method: 'POST', body: '{}' })).rejects.toThrow();
+  });
+
+  it('serves the dialect given with --dialect on its documented path', async () => {
+    const written: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    const program = new Command().exitOverride();
+    registerServeCommand(program, () => undefined);
+    const running = program.parseAsync(['node', 'rerank-batch', 'serve', '--port', '0', '--dialect', 'mixedbread']);
+    while (written.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    const url = (written[0] ?? '').trim();
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1\/reranking$/);
+    const response = await fetch(url, { method: 'POST', body: JSON.stringify({ model: 'm', query: 'a', input: ['a', 'b'] }) });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { object: string }).object).toBe('list');
+    process.emit('SIGTERM', 'SIGTERM');
+    await running;
   });
 
   it('throws UsageError for a bad option value', async () => {

@@ -15,9 +15,12 @@ export class RetryableApiError extends RerankApiError {
   declare readonly code: RetryableApiErrorCode;
   /** Wait the server asked for (Retry-After, seconds or HTTP-date), in ms; not yet capped. */
   readonly retryAfterMs: number | undefined;
+  /** ERR_API_MALFORMED_RESPONSE only: valid JSON of another shape (a wrong --provider?), not a cut or garbled body. */
+  readonly shapeMismatch: boolean;
 
-  constructor(code: RetryableApiErrorCode, message: string, details: RerankApiErrorDetails & { retryAfterMs?: number | undefined }) {
+  constructor(code: RetryableApiErrorCode, message: string, details: RerankApiErrorDetails & { retryAfterMs?: number | undefined; shapeMismatch?: boolean | undefined }) {
     super(code, message, details);
     this.retryAfterMs = details.retryAfterMs;
+    this.shapeMismatch = details.shapeMismatch === true;
   }
 }
