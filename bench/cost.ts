@@ -24,7 +24,7 @@ const BIG = 2 ** 31 - 1;
 export async function cost(ctx: BenchContext): Promise<BenchResult> {
   const input = corpus(ctx);
   const rows: BenchRow[] = [];
-  const details: Record<string, unknown> = { input };
+  const details: Record<string, unknown> = { input: relative(repoRoot, input) };
   for (const spec of Object.values(PROVIDERS)) {
     const defaults = await estimate({ input, provider: spec.name }, {});
     const least = await estimate({ input, provider: spec.name, maxRequestBytes: BIG, maxTokensPerRequest: BIG }, {});
