@@ -55,6 +55,7 @@ export { RetryableApiError, type RetryableApiErrorCode } from './rerank/errors/r
 export { PermanentApiError, type PermanentApiErrorCode } from './rerank/errors/permanent-api-error.js';
 export { AuthError } from './rerank/errors/auth-error.js';
 export { OutputError } from './collect/durable-file.js';
+export { RunAbortedError } from './collect/collector.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Shared vocabulary.

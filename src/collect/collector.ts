@@ -37,10 +37,16 @@ export interface CollectProgress {
   total: number | undefined;
 }
 
-/** The run stopped for a reason that concerns every batch (e.g. the API refused the key). Exit code 1. */
+/**
+ * The run stopped for a reason that concerns every batch (e.g. the API refused the key). Exit code 1.
+ * `abortCode` says which (ERR_API_AUTH, ERR_API_MISCONFIGURED, ...), for a caller to branch on.
+ */
 export class RunAbortedError extends RerankBatchError {
-  constructor(code: string, reason: string) {
-    super('ERR_RUN_ABORTED', `run aborted: ${reason} (${code})`);
+  readonly abortCode: string;
+
+  constructor(abortCode: string, reason: string) {
+    super('ERR_RUN_ABORTED', `run aborted: ${reason} (${abortCode})`);
+    this.abortCode = abortCode;
   }
 }
 

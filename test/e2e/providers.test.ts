@@ -15,6 +15,7 @@ import { tempDir } from '../helpers/paths.js';
 import { deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
 import { RunStore } from '../../src/state/run-store.js';
 import { Lifecycle } from '../../src/lifecycle-events.js';
+import { RunAbortedError } from '../../src/collect/collector.js';
 
 const cleanups = cleanupAfterAll();
 
@@ -199,6 +200,8 @@ describe('a --provider that does not fit the server stops the run within a few r
     expect(error).toBeInstanceOf(RerankBatchError);
     const { code, message } = error as RerankBatchError;
     expect(code).toBe('ERR_RUN_ABORTED');
+    expect(error).toBeInstanceOf(RunAbortedError);
+    expect((error as RunAbortedError).abortCode).toBe('ERR_API_MISCONFIGURED');
     expect(message).toContain('ERR_API_MISCONFIGURED');
     expect(message).toMatch(c.names);
     expect(message).toMatch(/--provider|--api-url/);
