@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { RerankBatchError } from '../errors/rerank-batch-error.js';
 import { readQrels, type Qrels } from '../evaluate/index.js';
 import type { Lifecycle, Outcome } from '../lifecycle-events.js';
@@ -8,9 +7,11 @@ import type { OptionSource } from '../options/resolve-options.js';
 import { writeManifest } from '../write/manifest.js';
 import type { RunHandle } from './open-run.js';
 import { writeOutputs, type OutputSummary } from '../write/write-outputs.js';
-import { STATE_DIR, type OutputSettings } from '../write/output-settings.js';
+import type { OutputSettings } from '../write/output-settings.js';
 import { Collector } from '../collect/collector.js';
 import { Spool } from '../collect/spool.js';
+import { checkSpoolInput, recordSpoolInput, spoolPathOf } from '../collect/spool-identity.js';
+import type { InputIdentity } from '../state/input-identity.js';
 
 export type { OutputSettings };
 
@@ -30,13 +31,22 @@ export interface CollectReport {
 export async function collectRun(
   handle: RunHandle,
   settings: OutputSettings & { sources?: Partial<Record<keyof OutputSettings, OptionSource>> },
-  context: { logger: Logger; events: Lifecycle; guard: OutageGuard },
+  context: { logger: Logger; events: Lifecycle; guard: OutageGuard; inputs: InputIdentity | undefined },
   signals: { stop?: AbortSignal; drop?: AbortSignal } = {},
 ): Promise<CollectReport | undefined> {
   const { logger, events, guard } = context;
   const startedAt = new Date();
   const qrels: Qrels | undefined = settings.qrels === undefined ? undefined : await readQrels(settings.qrels);
-  const spool = await Spool.open(join(settings.out, STATE_DIR, `${handle.runId}.spool`));
+  const spoolPath = spoolPathOf(settings.out, handle.runId);
+  // Before the spool is read: one written for another input under the same run id is never merged.
+  const recorded = context.inputs !== undefined && checkSpoolInput(spoolPath, handle.runId, context.inputs);
+  const spool = await Spool.open(spoolPath);
+  if (context.inputs !== undefined && !recorded) {
+    await recordSpoolInput(spoolPath, handle.runId, context.inputs).catch((err: unknown) => {
+      spool.close();
+      throw err;
+    });
+  }
   try {
     const collectedBefore = await guard.run(() => handle.store.collectedCount(handle.runId), signals.stop);
     // Read now, while Redis answers: a shutdown during an outage still writes a manifest from it.

@@ -6,6 +6,7 @@ import { openExistingRun } from './open-run.js';
 import { contextOf, type RunContext } from './run-pipeline.js';
 import { watchOutages } from './outage-watch.js';
 import { closeWithGrace, releaseHost } from './shutdown.js';
+import { inputIdentityOf } from '../state/input-identity.js';
 
 export interface CollectResult extends CollectReport {
   runId: string;
@@ -66,7 +67,9 @@ export async function collectResolved(
     signal?.addEventListener('abort', () => void closeWithGrace(host, options.shutdownGraceMs, events).finally(() => stopCollecting.abort()), { once: true });
     const settings = { out: options.out, qrels: options.qrels, topN: options.topN, runTag: options.runTag, relLevel: options.relLevel };
     const outputSources = { out: sources.out, qrels: sources.qrels, topN: sources.topN, runTag: sources.runTag, relLevel: sources.relLevel };
-    const report = await collectRun(handle, { ...settings, sources: outputSources }, { logger, events, guard }, { stop: stopCollecting.signal });
+    const submitted = handle.state.submission?.inputs;
+    const inputs = handle.state.config.inputs ?? (submitted === undefined ? undefined : inputIdentityOf(submitted));
+    const report = await collectRun(handle, { ...settings, sources: outputSources }, { logger, events, guard, inputs }, { stop: stopCollecting.signal });
     if (report === undefined) throw new Error('collector stopped without a reason');
     return { ...report, runId: options.runId, requeued };
   } finally {

@@ -18,6 +18,8 @@ import { API_KEY_ENV } from '../rerank/errors/auth-error.js';
 import { PROVIDERS } from '../rerank/providers/index.js';
 import type { SubmitSettings } from '../options/run-options.js';
 import { RunStore, type RunState, type RunStatus } from '../state/run-store.js';
+import { checkSameInput, inputIdentityOf } from '../state/input-identity.js';
+import { checkSpoolInput, spoolPathOf } from '../collect/spool-identity.js';
 
 /** Checksums of a run's input files, by role (input, run_file, docs, queries, qrels). */
 export type InputChecksums = Record<string, { path: string; sha256: string; bytes: number }>;
@@ -84,12 +86,12 @@ export async function openSubmittedRun(
   options: SubmitSettings & { qrels?: string | undefined },
   logger: Logger,
   env: NodeJS.ProcessEnv,
-  mode: { allowBuiltinServer: boolean },
+  mode: { allowBuiltinServer: boolean; /** The output directory whose spool the run will use (`run`): checked before anything is queued. */ out?: string },
 ): Promise<SubmittedRunHandle> {
   const inputs = await checksumInputs(options);
+  const identity = inputIdentityOf(inputs);
   const shape = requestShapeOf(options);
-  const runId =
-    options.runId ?? deriveRunId(Object.fromEntries(Object.entries(inputs).filter(([role]) => role !== 'qrels').map(([role, c]) => [role, c.sha256])), { ...options, apiUrl: endpointOf(options, env) }, shape);
+  const runId = options.runId ?? deriveRunId(identity, { ...options, apiUrl: endpointOf(options, env) }, shape);
   const steps: (() => Promise<unknown>)[] = [];
   const close = closer(steps, logger);
   try {
@@ -112,9 +114,15 @@ export async function openSubmittedRun(
     steps.push(() => quitOrDrop(connection));
     await warnOnEvictionPolicy(connection, logger);
     const store = new RunStore(connection, options.prefix);
+    const existing = await store.get(runId);
+    const known = existing?.config.inputs ?? (existing?.submission === undefined ? undefined : inputIdentityOf(existing.submission.inputs));
+    if (known !== undefined) checkSameInput(runId, known, identity, 'its state in Redis');
+    // Redis may have forgotten the run while its spool remembers: refuse before a request is paid for.
+    if (mode.out !== undefined) checkSpoolInput(spoolPathOf(mode.out, runId), runId, identity);
     const config: RunConfig = {
       v: RUN_CONFIG_VERSION,
       runId,
+      inputs: identity,
       apiUrl,
       builtinServer: apiUrl !== endpointOf(options, env),
       provider: shape.provider,

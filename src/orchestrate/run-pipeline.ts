@@ -11,6 +11,7 @@ import { openSubmittedRun } from './open-run.js';
 import { watchOutages } from './outage-watch.js';
 import { closeWithGrace, releaseHost } from './shutdown.js';
 import { submitInput, type SubmitReport } from './submit-input.js';
+import { inputIdentityOf } from '../state/input-identity.js';
 
 /** How a library call or a command runs: where it logs, what it reads the key from, what stops it. */
 export interface RunContext {
@@ -53,7 +54,7 @@ export async function runResolved(resolved: Resolved<'run'>, context: RunContext
   const { logger, env, events, signal } = contextOf(context);
   checkSubmitSettings(options);
   await makeDirDurable(options.out);
-  const handle = await openSubmittedRun(options, logger, env, { allowBuiltinServer: true });
+  const handle = await openSubmittedRun(options, logger, env, { allowBuiltinServer: true, out: options.out });
   const { runId } = handle;
   const guard = watchOutages(handle.connection, options.redisOutageTimeout, events);
   let host: WorkerHost | undefined;
@@ -82,7 +83,7 @@ export async function runResolved(resolved: Resolved<'run'>, context: RunContext
 
     // Collect while producing, so finished batches leave Redis as the run goes on.
     const dropCollecting = new AbortController();
-    const collecting = collectRun(handle, options, { logger, events, guard }, { stop: stopCollecting.signal, drop: dropCollecting.signal });
+    const collecting = collectRun(handle, options, { logger, events, guard, inputs: inputIdentityOf(handle.inputs) }, { stop: stopCollecting.signal, drop: dropCollecting.signal });
     // If collecting fails (e.g. the API refused the key and the run was aborted), stop reading too:
     // with no worker taking jobs, a producer waiting for room in the queue would wait forever.
     collecting.catch(() => stopProducing.abort());

@@ -12,6 +12,11 @@ export const runConfigSchema = z.object({
   /** Version of this record; one stored before versions existed is version 1. */
   v: z.literal(RUN_CONFIG_VERSION).default(RUN_CONFIG_VERSION),
   runId: z.string(),
+  /**
+   * sha256 of each input file by role (qrels aside): a run id names one input, so the same id with
+   * another input is refused. Absent in records stored before this check.
+   */
+  inputs: z.record(z.string(), z.string()).optional(),
   /** Full endpoint URL of the rerank API. */
   apiUrl: z.string().url(),
   /** True when `apiUrl` is the built-in local server that `run` started on loopback. */

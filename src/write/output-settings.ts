@@ -1,5 +1,3 @@
-/** Where rerank-batch keeps its own files inside the output directory (the spool). */
-export const STATE_DIR = '.rerank-batch';
 
 /** How the outputs are written (these may differ between `collect` calls of one run). */
 export interface OutputSettings {
