@@ -71,7 +71,7 @@ export const OPTIONS = {
   rateLimit: { concern: 'request', kind: { type: 'number', min: 0, exclusiveMin: true }, arg: '<n>', doc: 'most API requests per second over all workers', defaultDoc: 'no limit' },
   requestsPerMinute: { concern: 'request', kind: int(1), arg: '<n>', doc: 'most API requests per minute over all workers', defaultDoc: 'no limit' },
   tokensPerMinute: { concern: 'request', kind: int(1), arg: '<n>', doc: 'most approximate tokens sent per minute over all workers', defaultDoc: 'no limit' },
-  price: { concern: 'request', kind: { type: 'string', pattern: /^\d+(\.\d+)?\/(request|search-unit|1k-tokens|1m-tokens)$/, patternDoc: 'expected AMOUNT/UNIT, UNIT one of request, search-unit, 1k-tokens, 1m-tokens (e.g. 2.00/1000 is written 0.002/search-unit)' }, arg: '<amount/unit>', doc: 'price for `estimate`: per request, per search unit, per 1,000 or per 1,000,000 tokens', defaultDoc: 'no cost shown' },
+  price: { concern: 'request', kind: { type: 'string', pattern: /^\d+(\.\d+)?\/(request|search-unit|1k-tokens|1m-tokens)$/, patternDoc: 'expected AMOUNT/UNIT with UNIT request, search-unit, 1k-tokens or 1m-tokens (e.g. 0.002/search-unit)' }, arg: '<amount/unit>', doc: 'price for `estimate`: per request, per search unit, per 1,000 or per 1,000,000 tokens', defaultDoc: 'no cost shown' },
   timeoutMs: { concern: 'request', kind: int(1), arg: '<n>', doc: 'timeout of one API request, ms' },
   retries: { concern: 'request', kind: int(0), arg: '<n>', doc: 'in-process retries of one request (exponential backoff with jitter; Retry-After honoured, capped at 120 s)' },
   minRetryDelayMs: { concern: 'request', kind: int(0), arg: '<n>', doc: 'backoff before the first in-process retry, ms' },
