@@ -229,7 +229,7 @@ export class RerankClient {
     const url = this.#displayUrl;
     const details = { url, status, responseBody: body };
     const what = `rerank API answered HTTP ${status}${snippet(body)}`;
-    if (status === 401 || status === 403) return new AuthError({ ...details, keySent: this.options.apiKey !== undefined });
+    if (status === 401 || status === 403) return new AuthError({ ...details, keySent: this.options.apiKey !== undefined, said: snippet(body) });
     if (status === 429) {
       return new RetryableApiError('ERR_API_RATE_LIMITED', what, { ...details, retryAfterMs: parseRetryAfter(retryAfterHeader) });
     }

@@ -269,6 +269,8 @@ describe('RerankClient against the local server', () => {
     const missing = await caught(client(server).rerank(QUERY, DOCS));
     expect(missing).toBeInstanceOf(AuthError);
     expect((missing as Error).message).toMatch(/no API key was sent/);
+    // The API's own words come along (the local server says "missing or invalid API key").
+    expect((missing as Error).message).toMatch(/HTTP 401: missing or invalid API key \(no API key was sent\)/);
     expect(server.stats.requests).toBe(2);
   });
 

@@ -7,8 +7,9 @@ export const API_KEY_ENV = 'RERANK_API_KEY';
 export class AuthError extends RerankApiError {
   declare readonly code: 'ERR_API_AUTH';
 
-  constructor(details: RerankApiErrorDetails & { status: number; keySent: boolean }) {
+  /** `said`: the API's own message, as `: text` (empty when it gave none). */
+  constructor(details: RerankApiErrorDetails & { status: number; keySent: boolean; said?: string | undefined }) {
     const why = details.keySent ? 'the API key was rejected' : 'no API key was sent';
-    super('ERR_API_AUTH', `rerank API answered HTTP ${details.status} (${why}): check ${API_KEY_ENV}`, details);
+    super('ERR_API_AUTH', `rerank API answered HTTP ${details.status}${details.said ?? ''} (${why}): check ${API_KEY_ENV}`, details);
   }
 }
