@@ -64,7 +64,7 @@ function scoredRecord(job: RerankJob & { id: string }): ScoredRecord {
     if (passage !== undefined && passage !== null) item.push(passage);
     return item;
   });
-  return { t: 'ok', job: job.id, q: result.queryId, query: result.query, items, requests: result.requests, rateLimited: result.rateLimited, attempts: Math.max(1, job.attemptsStarted) };
+  return { t: 'ok', job: job.id, q: result.queryId, query: result.query, items, requests: result.requests, rateLimited: result.rateLimited, attempts: Math.max(1, job.attemptsMade) };
 }
 
 function failedRecord(job: RerankJob & { id: string }, reason: { code: string; errorClass: string; message: string }): FailedRecord {

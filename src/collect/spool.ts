@@ -20,7 +20,10 @@ export interface ScoredRecord {
   requests: number;
   /** 429 answers seen in them. */
   rateLimited: number;
-  /** BullMQ attempts the job took (1 = first try). */
+  /**
+   * BullMQ attempts the job took (1 = first try): attemptsMade, which a job given back (shutdown, a spent
+   * token budget, a stalled worker) does not count, so the manifest's retries are requests tried again.
+   */
   attempts: number;
 }
 

@@ -51,7 +51,7 @@ describe('BullMQ through its public API only', () => {
     expect(offences(`await redis.call('HMGET', key, 'atm');`)).toHaveLength(1);
     // Reading a run's own state, or a Job's public properties, is fine.
     expect(offences(`await this.redis.hmget(this.runKey(runId), 'collectedPairs', 'apiRequests');`)).toEqual([]);
-    expect(offences(`attempts: Math.max(1, job.attemptsStarted), value: job.returnvalue, at: job.finishedOn`)).toEqual([]);
+    expect(offences(`attempts: Math.max(1, job.attemptsMade), value: job.returnvalue, at: job.finishedOn`)).toEqual([]);
     expect(offences(`for (const key of map.keys()) use(key);`)).toEqual([]);
   });
 
