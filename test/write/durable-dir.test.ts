@@ -3,20 +3,10 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { makeDirDurable, OutputError, outputError } from '../../src/collect/durable-file.js';
 import { tempDir } from '../helpers/paths.js';
+import { fsTrace, resetFsTrace } from '../helpers/traced-fs.js';
 
 /** node:fs with fsync logged (its file descriptor read back as a path through /proc). */
-const fsTrace = vi.hoisted(() => ({ log: [] as string[] }));
-
-vi.mock('node:fs', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('node:fs')>();
-  return {
-    ...actual,
-    fsync: (fd: number, callback: (err: NodeJS.ErrnoException | null) => void) => {
-      fsTrace.log.push(`fsync ${actual.readlinkSync(`/proc/self/fd/${fd}`)}`);
-      actual.fsync(fd, callback);
-    },
-  };
-});
+vi.mock('node:fs', async (importOriginal) => (await import('../helpers/traced-fs.js')).tracedFs(await importOriginal()));
 
 let dir: string;
 let remove: () => Promise<void>;
@@ -24,7 +14,7 @@ beforeEach(async () => {
   const temp = await tempDir('durable-dir');
   dir = realpathSync(temp.dir);
   remove = temp.remove;
-  fsTrace.log.length = 0;
+  resetFsTrace();
 });
 afterEach(async () => {
   await remove();

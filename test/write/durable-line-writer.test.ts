@@ -7,6 +7,7 @@ import type { Qrels } from '../../src/evaluate/index.js';
 import { LineWriter, writeFileAtomic } from '../../src/write/line-writer.js';
 import { writeOutputs } from '../../src/write/write-outputs.js';
 import { tempDir } from '../helpers/paths.js';
+import { fsTrace, resetFsTrace } from '../helpers/traced-fs.js';
 
 /**
  * fsync cannot be observed after the fact (only a power cut would tell), so these tests watch the
@@ -14,43 +15,7 @@ import { tempDir } from '../helpers/paths.js';
  * wrapped to log what they touch (fsync's file descriptor read back as a path through /proc) or to
  * fail like a full disk.
  */
-const fsTrace = vi.hoisted(() => ({ log: [] as string[], writeBudget: undefined as number | undefined }));
-
-vi.mock('node:fs', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('node:fs')>();
-  const pathOf = (fd: number): string => {
-    try {
-      return actual.readlinkSync(`/proc/self/fd/${fd}`);
-    } catch {
-      return `fd ${fd}`;
-    }
-  };
-  type Callback = (err: NodeJS.ErrnoException | null, bytesWritten?: number, buffer?: unknown) => void;
-  return {
-    ...actual,
-    fsync: (fd: number, callback: (err: NodeJS.ErrnoException | null) => void) => {
-      fsTrace.log.push(`fsync ${pathOf(fd)}`);
-      actual.fsync(fd, callback);
-    },
-    rename: (from: string, to: string, callback: (err: NodeJS.ErrnoException | null) => void) => {
-      fsTrace.log.push(`rename ${from} -> ${to}`);
-      actual.rename(from, to, callback);
-    },
-    write: (fd: number, buffer: Buffer, offset: number, length: number, position: number | null, callback: Callback) => {
-      const budget = fsTrace.writeBudget;
-      if (budget === undefined) return actual.write(fd, buffer, offset, length, position, callback);
-      if (budget === 0) {
-        const err: NodeJS.ErrnoException = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
-        process.nextTick(() => callback(err));
-        return undefined;
-      }
-      // A full disk takes what fits, then refuses the rest.
-      const take = Math.min(length, budget);
-      fsTrace.writeBudget = budget - take;
-      return actual.write(fd, buffer, offset, take, position, callback);
-    },
-  };
-});
+vi.mock('node:fs', async (importOriginal) => (await import('../helpers/traced-fs.js')).tracedFs(await importOriginal()));
 
 let dir: string;
 let remove: () => Promise<void>;
@@ -58,11 +23,10 @@ beforeEach(async () => {
   const temp = await tempDir('durable-writer');
   dir = realpathSync(temp.dir);
   remove = temp.remove;
-  fsTrace.log.length = 0;
-  fsTrace.writeBudget = undefined;
+  resetFsTrace();
 });
 afterEach(async () => {
-  fsTrace.writeBudget = undefined;
+  resetFsTrace();
   await remove();
 });
 

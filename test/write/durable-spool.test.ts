@@ -4,51 +4,14 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Spool, type SpoolRecord } from '../../src/collect/spool.js';
 import { tempDir } from '../helpers/paths.js';
+import { fsTrace, resetFsTrace } from '../helpers/traced-fs.js';
 
 /**
  * The spool's durability seen through its calls: node:fs is the real one, with fsync logged (its file
  * descriptor read back as a path through /proc), and write or fsync made to fail like a full disk or a
  * failing device when a test asks.
  */
-const fsTrace = vi.hoisted(() => ({ log: [] as string[], writeBudget: undefined as number | undefined, failFsync: undefined as string | undefined }));
-
-vi.mock('node:fs', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('node:fs')>();
-  const pathOf = (fd: number): string => {
-    try {
-      return actual.readlinkSync(`/proc/self/fd/${fd}`);
-    } catch {
-      return `fd ${fd}`;
-    }
-  };
-  const failure = (code: string, syscall: string): NodeJS.ErrnoException => Object.assign(new Error(`${code}: failed, ${syscall}`), { code, syscall });
-  type Callback = (err: NodeJS.ErrnoException | null, bytesWritten?: number, buffer?: unknown) => void;
-  return {
-    ...actual,
-    fsync: (fd: number, callback: (err: NodeJS.ErrnoException | null) => void) => {
-      const path = pathOf(fd);
-      fsTrace.log.push(`fsync ${path}`);
-      if (fsTrace.failFsync !== undefined && path.endsWith('.spool')) {
-        const err = failure(fsTrace.failFsync, 'fsync');
-        process.nextTick(() => callback(err));
-        return;
-      }
-      actual.fsync(fd, callback);
-    },
-    write: (fd: number, buffer: Buffer, offset: number, length: number, position: number | null, callback: Callback) => {
-      const budget = fsTrace.writeBudget;
-      if (budget === undefined) return actual.write(fd, buffer, offset, length, position, callback);
-      if (budget === 0) {
-        const err = failure('ENOSPC', 'write');
-        process.nextTick(() => callback(err));
-        return undefined;
-      }
-      const take = Math.min(length, budget);
-      fsTrace.writeBudget = budget - take;
-      return actual.write(fd, buffer, offset, take, position, callback);
-    },
-  };
-});
+vi.mock('node:fs', async (importOriginal) => (await import('../helpers/traced-fs.js')).tracedFs(await importOriginal()));
 
 let dir: string;
 let remove: () => Promise<void>;
@@ -56,13 +19,10 @@ beforeEach(async () => {
   const temp = await tempDir('durable-spool');
   dir = realpathSync(temp.dir);
   remove = temp.remove;
-  fsTrace.log.length = 0;
-  fsTrace.writeBudget = undefined;
-  fsTrace.failFsync = undefined;
+  resetFsTrace();
 });
 afterEach(async () => {
-  fsTrace.writeBudget = undefined;
-  fsTrace.failFsync = undefined;
+  resetFsTrace();
   await remove();
 });
 
@@ -126,7 +86,7 @@ describe.skipIf(process.platform !== 'linux')('spool durability', () => {
     const spool = await Spool.open(path);
     await spool.append([scored('b-1')]);
     const durable = statSync(path).size;
-    fsTrace.failFsync = 'EIO';
+    fsTrace.failFsync = { code: 'EIO', suffix: '.spool' };
     await expect(spool.append([scored('b-2')])).rejects.toMatchObject({ code: 'ERR_OUTPUT_WRITE', errno: 'EIO', path });
     fsTrace.failFsync = undefined;
     expect(statSync(path).size).toBe(durable);
