@@ -75,9 +75,9 @@ interface RunClient {
 }
 
 /** Approximate tokens of a request as the planner counts them: the query as sent once per text, and each text as sent. */
-function requestTokens(config: RunConfig, query: string, texts: readonly string[]): number {
-  const format = promptFormatOf(config);
-  const queryTokens = approxTokens(Buffer.byteLength(formatQuery(query, format, config.instruction)));
+function requestTokens(client: RerankClient, query: string, texts: readonly string[]): number {
+  const { format, instruction } = client.options;
+  const queryTokens = approxTokens(Buffer.byteLength(formatQuery(query, format, instruction)));
   return texts.reduce((sum, text) => sum + queryTokens + approxTokens(Buffer.byteLength(formatDocument(text, format))), 0);
 }
 
@@ -156,7 +156,7 @@ export function createRerankProcessor(deps: ProcessorDeps): RerankProcessor {
     }
     const perMinute = run.config.tokensPerMinute;
     if (perMinute !== undefined) {
-      const waitMs = await deps.store.takeTokens(payload.runId, requestTokens(run.config, payload.query, texts.texts), perMinute);
+      const waitMs = await deps.store.takeTokens(payload.runId, requestTokens(run.client, payload.query, texts.texts), perMinute);
       if (waitMs > 0) {
         // BullMQ's manual rate limit: the run's queue pauses for every worker, the job waits, no attempt spent.
         deps.onRateLimited(payload.runId, waitMs);
