@@ -5,7 +5,7 @@ import type { RerankJobPayload, RerankJobResult } from '../jobs/rerank-job.js';
 import type { Lifecycle } from '../src/lifecycle-events.js';
 import type { Logger } from '../src/logger.js';
 import type { RedisConnection } from '../src/redis/connect.js';
-import { isConnectionLoss } from '../src/redis/connection-loss.js';
+import { closeWhenStarted, isConnectionLoss } from '../src/redis/connection-loss.js';
 import { RunStore } from '../src/state/run-store.js';
 import { createRerankProcessor, type RerankProcessor } from './rerank-processor.js';
 import { DEFAULT_MAX_STALLED_COUNT, type WorkerHostOptions } from './worker-options.js';
@@ -164,7 +164,7 @@ export class WorkerHost {
     if (served === undefined) return;
     this.workers.delete(runId);
     // force: do not wait for in-flight jobs of a run that is over (aborted or gone).
-    await served.worker.close(true);
+    await closeWhenStarted(served.worker, true);
     await served.connection.quit().catch(() => undefined);
     // A long-lived worker sees many runs: keep no client (and no keep-alive sockets) of one it left.
     await this.processor.release(runId);
@@ -209,7 +209,7 @@ export class WorkerHost {
     this.closing = true;
     if (this.timer !== undefined) clearInterval(this.timer);
     const served = [...this.workers.values()];
-    await Promise.all(served.map(({ worker }) => worker.close()));
+    await Promise.all(served.map(({ worker }) => closeWhenStarted(worker)));
     await Promise.all(served.map(({ connection }) => connection.quit().catch(() => undefined)));
     for (const runId of this.workers.keys()) await this.processor.release(runId);
     this.workers.clear();

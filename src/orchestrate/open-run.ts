@@ -7,7 +7,7 @@ import { RerankBatchError } from '../errors/rerank-batch-error.js';
 import { UsageError } from '../errors/usage-error.js';
 import type { Logger } from '../logger.js';
 import { redisSettingsOf, resolveRedis, type RedisConnection, type RedisSettings, type ResolvedRedis } from '../redis/connect.js';
-import { quitOrDrop, settlesWithin } from '../redis/connection-loss.js';
+import { closeWhenStarted, quitOrDrop, settlesWithin } from '../redis/connection-loss.js';
 import { warnOnEvictionPolicy } from '../redis/eviction-policy.js';
 import { startRerankServer } from '../serve/rerank-server.js';
 import { RUN_CONFIG_VERSION, type RunConfig } from '../state/run-config.js';
@@ -141,7 +141,7 @@ export async function openSubmittedRun(
       ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
     };
     const queue = runQueue(runId, connection, options.prefix, logger);
-    steps.push(() => queue.close());
+    steps.push(() => closeWhenStarted(queue));
     const previousStatus = await store.register(config);
     if (previousStatus === 'aborted') {
       // The run was stopped (e.g. a refused API key): its batches failed without a fair try.
@@ -179,7 +179,7 @@ export async function openExistingRun(
     const state = await store.get(runId);
     if (state === undefined) throw new RerankBatchError('ERR_RUN_UNKNOWN', `no run "${runId}" under prefix ${prefix} on ${redis.displayUrl}`);
     const queue = runQueue(runId, connection, prefix, logger);
-    steps.push(() => queue.close());
+    steps.push(() => closeWhenStarted(queue));
     return { runId, redis, connection, store, queue, state, close };
   } catch (err) {
     await close();

@@ -184,6 +184,17 @@ export function settlesWithin(promise: Promise<unknown>, ms: number): Promise<bo
   return Promise.race([settled, late]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * Close a BullMQ queue or worker once it has finished starting (waiting at most `ms`). Closed while it
+ * still starts on a shared connection, BullMQ drops its error listeners but leaves its start-up commands
+ * pending; when the connection is then quit, their failure is emitted with no listener, an uncaught error
+ * that ends the process.
+ */
+export async function closeWhenStarted(owner: { waitUntilReady(): Promise<unknown>; close(force?: boolean): Promise<void> }, force = false, ms = 1_000): Promise<void> {
+  await settlesWithin(owner.waitUntilReady(), ms);
+  await owner.close(force);
+}
+
 /** QUIT, or when Redis does not answer within `ms` (an outage), drop the connection. */
 export async function quitOrDrop(connection: RedisConnection, ms = 1_000): Promise<void> {
   if (!(await settlesWithin(connection.quit(), ms))) connection.disconnect();
