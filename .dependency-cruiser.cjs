@@ -31,7 +31,7 @@ const LAYERS = [
     ],
   },
   // Self-contained parts: readers, the API client, Redis connections, the built-in server, the evaluator.
-  { name: 'parts', paths: ['^src/read/', '^src/rerank/', '^src/redis/', '^src/serve/', '^src/evaluate/'] },
+  { name: 'parts', paths: ['^src/read/', '^src/rerank/', '^src/redis/', '^src/serve/', '^src/evaluate/', '^src/cache/'] },
   // Batch planning over the readers.
   { name: 'plan', paths: ['^src/plan/'] },
   // Option schemas: what a run can be told, every default in one place. Above the parts and the planner,
@@ -141,14 +141,14 @@ module.exports = {
     {
       name: 'workers-only-what-they-run-on',
       comment:
-        'workers/ runs jobs in its own processes: it depends only on jobs/, basics, options, rerank, redis and ' +
-        'state, never on orchestrate, cli, collect, enqueue, write, evaluate, plan (or read, serve), so a worker ' +
+        'workers/ runs jobs in its own processes: it depends only on jobs/, basics, options, rerank, redis, cache ' +
+        'and state, never on orchestrate, cli, collect, enqueue, write, evaluate, plan (or read, serve), so a worker ' +
         'process loads only what processing a job needs.',
       severity: 'error',
       from: { path: '^workers/' },
       to: {
         path: '^(src|bench)/',
-        pathNot: [...BASICS, '^src/options/', '^src/rerank/', '^src/redis/', '^src/state/'],
+        pathNot: [...BASICS, '^src/options/', '^src/rerank/', '^src/redis/', '^src/cache/', '^src/state/'],
       },
     },
     {

@@ -1,4 +1,9 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+/** The suite's own cache home (global-setup.ts removes it): no test reads or writes the user's score cache. */
+const cacheHome = join(tmpdir(), `rerank-batch-test-cache-${process.pid}`);
 
 export default defineConfig({
   test: {
@@ -9,5 +14,9 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     globalSetup: ['test/helpers/global-setup.ts'],
+    // The score cache is off unless a test turns it on (test/cache/): with it on, a test that runs the
+    // same input twice against one server would find its scores cached and make no request.
+    env: { RERANK_BATCH_CACHE: 'false', XDG_CACHE_HOME: cacheHome },
+    provide: { cacheHome },
   },
 });

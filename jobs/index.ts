@@ -5,3 +5,4 @@ export * from './default-job-options.js';
 export * from './rerank-queue.js';
 export * from './failure-reason.js';
 export * from './passages.js';
+export * from './cached-batch.js';

@@ -42,6 +42,10 @@ export async function evaluate(options: EvaluateFilesOptions): Promise<Evaluatio
 export { compare, formatComparison, formatTrecEval } from './evaluate/index.js';
 export type { ComparisonOptions, EvaluationResult, MeasureComparison } from './evaluate/index.js';
 
+// Ranking comparison, as `rerank-batch diff A B`: Kendall's tau, RBO, top-k overlap per query.
+export { diffRankings, formatRankingDiff, rankingDiffJson } from './evaluate/index.js';
+export type { DiffRankingsOptions, QueryDiff, RankingDiff, RankingDiffSummary } from './evaluate/index.js';
+
 // ---------------------------------------------------------------------------------------------------
 // Errors: every error rerank-batch raises on purpose is a RerankBatchError with a stable `code`.
 // ---------------------------------------------------------------------------------------------------
@@ -80,3 +84,7 @@ export { Lifecycle, type LifecycleEventName, type LifecycleEvents, type Outcome 
 export type { RunOptions } from './options/run-options.js';
 export type { GivenOptions, OptionSource } from './options/resolve-options.js';
 export { DEFAULTS, OPTIONS, type OptionKey } from './options/option-table.js';
+
+// The score cache of this machine, as `rerank-batch cache stats|prune|export|import`.
+export { ScoreCache, defaultCacheDir, type CacheStats, type CachedScore, type PruneFilter } from './cache/score-cache.js';
+export { exportCache, importCache, type ImportReport } from './cache/cache-file.js';

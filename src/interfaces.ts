@@ -62,4 +62,9 @@ export interface ShapingTotals {
   passagesCut: number;
   /** With passages, passages (or short documents) cut to the token cap. */
   textsCut: number;
+  /** With the score cache: pairs whose score came from it, pairs looked up and not found (or too old). */
+  cacheHits: number;
+  cacheMisses: number;
+  /** Requests the cached pairs would have taken: the batches they form, closed as requests would be. */
+  requestsSaved: number;
 }

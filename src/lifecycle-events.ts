@@ -17,7 +17,19 @@ export interface LifecycleEvents {
   /** The producer stopped before the end of the input (a shutdown, or the run failed). */
   'input-stopped': { runId: string; enqueued: number };
   /** Outputs written; `outcome` says whether every batch was done. */
-  'run-finished': { runId: string; out: string; outcome: Outcome; queries: number; scoredPairs: number; failedPairs: number; queriesWithoutBaseline?: number };
+  'run-finished': {
+    runId: string;
+    out: string;
+    outcome: Outcome;
+    queries: number;
+    scoredPairs: number;
+    failedPairs: number;
+    queriesWithoutBaseline?: number;
+    /** HTTP requests the run's batches made; of the scored pairs, those from the score cache; the requests that saved. */
+    apiRequests: number;
+    cacheHits: number;
+    requestsSaved: number;
+  };
   /** The first SIGINT/SIGTERM (or the library caller's signal): finishing in-flight work. */
   'shutdown-requested': { signal: string };
   /** The grace period ran out: in-flight requests are aborted and their jobs handed back. */

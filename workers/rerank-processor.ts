@@ -12,6 +12,8 @@ import { batchTexts, foldScores } from './batch-texts.js';
 import { FirstRequestsWatch } from './first-requests-watch.js';
 import type { RunStore } from '../src/state/run-store.js';
 import { encodeFailure } from '../jobs/failure-reason.js';
+import { scoreEntries, type ScoreCache } from '../src/cache/score-cache.js';
+import { ScoreKeys } from '../src/cache/score-key.js';
 
 export interface ProcessorDeps {
   store: RunStore;
@@ -27,6 +29,12 @@ export interface ProcessorDeps {
   onRateLimited: (runId: string, waitMs: number) => void;
   /** Aborted at shutdown: in-flight requests stop and their jobs go back to the queue, no attempt spent. */
   handBack: AbortSignal;
+  /**
+   * The score cache of this machine, for workers in the process that planned the run (`run`, `collect`):
+   * each score is stored as soon as the API gives it, so a run whose Redis state is lost re-sends at most
+   * the requests in flight. Workers elsewhere have none; the collector stores their scores.
+   */
+  scoreCache?: ScoreCache | undefined;
 }
 
 /** The BullMQ processor, and `release(runId)`: drop a run's client and close its keep-alive connections. */
@@ -72,6 +80,8 @@ interface RunClient {
   maxDocs: number;
   config: RunConfig;
   watch: FirstRequestsWatch;
+  /** The run's score keys, when it uses the cache and this process has one. */
+  scoreKeys: ScoreKeys | undefined;
 }
 
 /** Approximate tokens of a request as the planner counts them: the query as sent once per text, and each text as sent. */
@@ -130,7 +140,8 @@ export function createRerankProcessor(deps: ProcessorDeps): RerankProcessor {
       client = deps.store.get(runId).then((state) => {
         if (state === undefined) throw new UnrecoverableError(encodeFailure('ERR_RUN_UNKNOWN', 'RunStateError', `run ${runId} has no state in Redis (cancelled?)`));
         const watch = new FirstRequestsWatch(state.config.provider, state.config.apiUrl);
-        return { client: clientFor(state.config, deps.apiKey, (waitMs) => deps.onRateLimited(runId, waitMs), watch), maxDocs: Number.POSITIVE_INFINITY, config: state.config, watch };
+        const scoreKeys = deps.scoreCache !== undefined && state.config.cache !== undefined ? new ScoreKeys(state.config.cache.identity) : undefined;
+        return { client: clientFor(state.config, deps.apiKey, (waitMs) => deps.onRateLimited(runId, waitMs), watch), maxDocs: Number.POSITIVE_INFINITY, config: state.config, watch, scoreKeys };
       });
       client.catch(() => clients.delete(runId));
       clients.set(runId, client);
@@ -165,7 +176,10 @@ export function createRerankProcessor(deps: ProcessorDeps): RerankProcessor {
     }
     try {
       const scored = await rerankSplitting(run, payload.query, texts.texts, deps.logger, deps.handBack);
-      return { ...resultEcho(payload), ...scored, ...foldScores(texts.spans, scored.scores) };
+      const folded = foldScores(texts.spans, scored.scores);
+      // Committed, not flushed: it outlives a killed process; the collector stores it durably before spooling it.
+      if (run.scoreKeys !== undefined) await deps.scoreCache?.put(scoreEntries(run.scoreKeys, payload.query, payload.docs, folded.scores, folded.passages, Date.now()), false);
+      return { ...resultEcho(payload), ...scored, ...folded };
     } catch (err) {
       if (deps.handBack.aborted && token !== undefined) {
         // Shutting down: put the job back, ready at once, without spending an attempt.

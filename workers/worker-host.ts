@@ -8,6 +8,7 @@ import type { RedisConnection } from '../src/redis/connect.js';
 import { closeWhenStarted, isConnectionLoss } from '../src/redis/connection-loss.js';
 import { RunStore } from '../src/state/run-store.js';
 import { createRerankProcessor, type RerankProcessor } from './rerank-processor.js';
+import type { ScoreCache } from '../src/cache/score-cache.js';
 import { DEFAULT_MAX_STALLED_COUNT, type WorkerHostOptions } from './worker-options.js';
 
 type RerankWorker = Worker<RerankJobPayload, RerankJobResult, string>;
@@ -65,9 +66,9 @@ export class WorkerHost {
   constructor(
     private readonly connect: () => RedisConnection,
     private readonly options: WorkerHostOptions,
-    context: { logger: Logger; events: Lifecycle; apiKey: string | undefined },
+    context: { logger: Logger; events: Lifecycle; apiKey: string | undefined; scoreCache?: ScoreCache | undefined },
   ) {
-    const { logger, apiKey } = context;
+    const { logger, apiKey, scoreCache } = context;
     this.logger = logger;
     this.events = context.events;
     this.redis = this.connectQuietly();
@@ -84,6 +85,7 @@ export class WorkerHost {
         this.workers.get(runId)?.worker.rateLimit(waitMs).catch((err: unknown) => this.logger.debug({ err }, 'rate limit not set'));
       },
       handBack: this.handBack.signal,
+      scoreCache,
     });
   }
 

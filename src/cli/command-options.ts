@@ -53,10 +53,12 @@ export function defineCommand<C extends CommandName>(
   name: C,
   action: (input: CommandInput<C>, command: Command) => Promise<void>,
   env: NodeJS.ProcessEnv = process.env,
+  /** The name under `program` when it differs from the command's key (a subcommand: `cache stats` is 'cache-stats' under `cache`). */
+  as: string = name,
 ): Command {
   const def = COMMANDS[name];
   const keys: readonly OptionKey[] = def.options;
-  const command = program.command(name).description(def.description);
+  const command = program.command(as).description(def.description);
   const flags = new Map<OptionKey, string>();
   for (const key of keys) {
     const option = flagFor(name, key);

@@ -3,6 +3,8 @@ import { InputError } from '../errors/input-error.js';
 import { RerankBatchError } from '../errors/rerank-batch-error.js';
 import { UsageError } from '../errors/usage-error.js';
 import { isRedisAuthError } from '../redis/redis-errors.js';
+import { registerCacheCommands } from './cache-command.js';
+import { registerDiffCommand } from './diff-command.js';
 import { registerEstimateCommand } from './estimate-command.js';
 import { registerEvalCommand } from './eval-command.js';
 import { ExitCode } from './exit-codes.js';
@@ -22,8 +24,13 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerServeCommand(program, setExitCode);
   registerEstimateCommand(program, setExitCode);
   registerEvalCommand(program, setExitCode);
+  registerDiffCommand(program, setExitCode);
+  registerCacheCommands(program, setExitCode);
   registerInitCommand(program, setExitCode);
-  for (const command of program.commands) command.exitOverride();
+  for (const command of program.commands) {
+    command.exitOverride();
+    for (const sub of command.commands) sub.exitOverride();
+  }
   return program;
 }
 

@@ -1,5 +1,8 @@
 import type { Job } from 'bullmq';
-import { parseRerankJobResult, type RerankJobPayload, type RerankJobResult } from '../../jobs/rerank-job.js';
+import { parseRerankJobPayload, parseRerankJobResult, type RerankJobPayload, type RerankJobResult } from '../../jobs/rerank-job.js';
+import { cachedBatchSchema } from '../../jobs/cached-batch.js';
+import { scoreEntries, type CacheEntry, type ScoreCache } from '../cache/score-cache.js';
+import type { ScoreKeys } from '../cache/score-key.js';
 import { decodeFailure } from '../../jobs/failure-reason.js';
 import type { RerankQueue } from '../../jobs/rerank-queue.js';
 import { RerankBatchError } from '../errors/rerank-batch-error.js';
@@ -25,6 +28,8 @@ export interface CollectorOptions {
   pageSize?: number;
   /** Log progress at most this often, ms. Default 5000. */
   progressIntervalMs?: number;
+  /** The score cache: every score the API gave is stored in it before its batch is spooled. */
+  cache?: { store: ScoreCache; scoreKeys: ScoreKeys } | undefined;
 }
 
 /** Progress of a run as the collector sees it. */
@@ -65,6 +70,15 @@ function scoredRecord(job: RerankJob & { id: string }): ScoredRecord {
     return item;
   });
   return { t: 'ok', job: job.id, q: result.queryId, query: result.query, items, requests: result.requests, rateLimited: result.rateLimited, attempts: Math.max(1, job.attemptsMade) };
+}
+
+/** The cache entries of a scored job: one per document sent (copies and unscored batches have none of their own). */
+function cacheEntries(job: RerankJob, record: ScoredRecord, keys: ScoreKeys): CacheEntry[] {
+  const data = parseRerankJobPayload(job.data);
+  if (data.unscored === true || data.docs.length !== record.items.length) return [];
+  const scores = record.items.map(([, score]) => score);
+  const passages = record.items.map(([, , , , passage]) => passage ?? null);
+  return scoreEntries(keys, data.query, data.docs, scores, passages, job.finishedOn ?? Date.now());
 }
 
 function failedRecord(job: RerankJob & { id: string }, reason: { code: string; errorClass: string; message: string }): FailedRecord {
@@ -115,15 +129,24 @@ export class Collector {
       const jobs = (await this.queue.getJobs(['completed'], 0, pageSize - 1, true)).filter(hasId);
       if (jobs.length === 0) break;
       const records: SpoolRecord[] = [];
+      const entries: CacheEntry[] = [];
+      const cache = this.options.cache;
       for (const job of jobs) {
         // Spooled already: a collector stopped after the fsync, before the job left Redis.
         if (this.spool.has(job.id, 'ok')) continue;
+        let record: ScoredRecord;
         try {
-          records.push(scoredRecord(job));
+          record = scoredRecord(job);
         } catch (parseError) {
           records.push(failedRecord(job, { code: 'ERR_RESULT_INVALID', errorClass: 'ResultError', message: `worker returned an invalid result: ${String(parseError)}` }));
+          continue;
         }
+        records.push(record);
+        if (cache !== undefined) entries.push(...cacheEntries(job, record, cache.scoreKeys));
       }
+      // In the cache before the spool: whatever a spool holds, the cache holds too, so a run whose spool
+      // and Redis state are lost scores none of it again.
+      if (cache !== undefined) await cache.store.put(entries);
       // Durable on disk (fsync'd), then recorded as collected, then removed from Redis, in this order:
       // a job is in Redis or in the run's collected set at every moment (see RunStore.collectedOrQueued).
       added += await this.spool.append(records);
@@ -140,6 +163,7 @@ export class Collector {
       // A page not removed whole (BullMQ refused a job) is read again on the next poll, not in a hot loop.
       if (jobs.length < pageSize || removed.some((n) => n !== 1)) break;
     }
+    added += await this.drainCached(pageSize);
     const failedCount = await this.queue.getFailedCount();
     if (failedCount !== this.lastFailedCount) {
       // Ids first (small), then only the failed jobs not in the spool yet, a page at a time: each holds
@@ -154,6 +178,31 @@ export class Collector {
       this.lastFailedCount = failedCount;
     }
     return added;
+  }
+
+  /**
+   * Move the cached batches the producer handed over to the spool, a page at a time: spooled (fsync'd),
+   * recorded as collected, then trimmed from the run's list, so that one is always in one or the other.
+   */
+  private async drainCached(pageSize: number): Promise<number> {
+    const { runId } = this.options;
+    let added = 0;
+    for (;;) {
+      const page = await this.store.readCached(runId, pageSize);
+      if (page.length === 0) return added;
+      const records: ScoredRecord[] = [];
+      for (const text of page) {
+        const batch = cachedBatchSchema.parse(JSON.parse(text));
+        if (this.spool.has(batch.id, 'ok')) continue;
+        const items = batch.items.map(([docId, score, originalScore, originalRank, passage]): ScoredRecord['items'][number] => (passage === null ? [docId, score, originalScore, originalRank] : [docId, score, originalScore, originalRank, passage]));
+        records.push({ t: 'ok', job: batch.id, q: batch.queryId, query: batch.query, items, requests: 0, rateLimited: 0, attempts: 0, cached: true });
+      }
+      added += await this.spool.append(records);
+      const pairs = records.reduce((sum, record) => sum + record.items.length, 0);
+      await this.store.markCollected(runId, records.map((record) => record.job), { pairs, requests: 0, rateLimited: 0 });
+      await this.store.dropCached(runId, page.length);
+      if (page.length < pageSize) return added;
+    }
   }
 
   /** Progress from the spool, given the run's state (for the total). */

@@ -25,6 +25,8 @@ export interface ScoredRecord {
    * token budget, a stalled worker) does not count, so the manifest's retries are requests tried again.
    */
   attempts: number;
+  /** Scores from the score cache (no request made; `requests` and `attempts` are 0). */
+  cached?: true;
 }
 
 /** A batch that failed for good. */

@@ -1,7 +1,7 @@
 import { DEFAULT_JOB_OPTIONS } from '../../jobs/default-job-options.js';
 import { RERANK_JOB_NAME } from '../../jobs/names.js';
 import type { RerankQueue } from '../../jobs/rerank-queue.js';
-import type { PlannedInput, PlannedJob } from '../plan/plan-ahead.js';
+import type { PlannedCached, PlannedInput, PlannedJob } from '../plan/plan-ahead.js';
 import { OutageWaitStopped, type OutageGuard } from '../redis/connection-loss.js';
 import type { ProducerTotals, ShapingTotals } from '../interfaces.js';
 import type { RunStore } from '../state/run-store.js';
@@ -25,6 +25,12 @@ export interface ProducerOptions {
   signal?: AbortSignal;
   /** Runs each Redis operation through outages (bounded by the outage budget, cut by `signal`). */
   guard: OutageGuard;
+  /**
+   * Count cached batches waiting for the collector against maxPending too: when a collector runs beside
+   * this producer (`run`), so that they never pile up in Redis. `submit` hands them over without waiting
+   * (no collector may run until later; they hold ids and scores only).
+   */
+  cachedBackpressure?: boolean;
 }
 
 export interface ProducerReport extends ProducerTotals {
@@ -32,6 +38,8 @@ export interface ProducerReport extends ProducerTotals {
   enqueued: number;
   /** Batches skipped because an earlier submission of the run queued them (still in Redis) or had them collected already. */
   alreadySubmitted: number;
+  /** Cached batches handed to the collector by this call. */
+  cachedHandedOver: number;
   /** What the whole input's requests send and cost; undefined when the input was not read to its end. */
   shaping: ShapingTotals | undefined;
 }
@@ -54,19 +62,29 @@ export async function produce(
   const bulkSize = Math.min(options.bulkSize ?? 50, maxPending);
   const jobOptions = { ...DEFAULT_JOB_OPTIONS, attempts: options.attempts ?? DEFAULT_JOB_OPTIONS.attempts };
   let pending: PlannedJob[] = [];
+  let pendingCached: PlannedCached[] = [];
   let enqueued = 0;
   let alreadySubmitted = 0;
+  let cachedHandedOver = 0;
 
   const waitForRoom = async (needed: number): Promise<void> => {
     for (;;) {
       const counts = await options.guard.run(() => queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused', 'waiting-children'), options.signal);
-      const inQueue = Object.values(counts).reduce((sum, n) => sum + n, 0);
+      const cached = options.cachedBackpressure === true ? await options.guard.run(() => store.cachedWaiting(options.runId), options.signal) : 0;
+      const inQueue = Object.values(counts).reduce((sum, n) => sum + n, cached);
       if (inQueue + needed <= maxPending || options.signal?.aborted === true) return;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   };
 
   const flush = async (): Promise<void> => {
+    if (pendingCached.length > 0) {
+      const batches = pendingCached.map(({ id, cached }) => ({ id, json: JSON.stringify(cached) }));
+      pendingCached = [];
+      const handed = await options.guard.run(() => store.pushCached(options.runId, batches), options.signal);
+      cachedHandedOver += handed;
+      alreadySubmitted += batches.length - handed;
+    }
     // In slices of bulkSize: the end of the input can close many batches at once. A slice is safe to
     // add again: BullMQ adds nothing for a job id it holds.
     while (pending.length > 0) {
@@ -93,12 +111,13 @@ export async function produce(
 
   // Slow start: at 50 jobs, the first bulk waited ~0.15 s for the reader with every worker idle.
   let nextBulk = Math.min(FIRST_BULK, bulkSize);
-  const stoppedEarly: ProducerReport = { queries: 0, pairs: 0, batches: 0, enqueued, alreadySubmitted, shaping: undefined };
+  const stoppedEarly = (): ProducerReport => ({ queries: 0, pairs: 0, batches: 0, enqueued, alreadySubmitted, cachedHandedOver, shaping: undefined });
   try {
-    for await (const job of planned) {
+    for await (const item of planned) {
       if (options.signal?.aborted === true) break;
-      pending.push(job);
-      if (pending.length >= nextBulk) {
+      if ('cached' in item) pendingCached.push(item);
+      else pending.push(item);
+      if (pending.length + pendingCached.length >= nextBulk) {
         await flush();
         nextBulk = Math.min(nextBulk * 2, bulkSize);
         // Wait for room for the next bulk now, holding nothing, rather than with its batches in hand:
@@ -110,13 +129,13 @@ export async function produce(
     // batch queued, even after a shutdown, is one a resumed run plans the same way.
     await flush();
     const totals = planned.totals;
-    if (options.signal?.aborted === true || totals === undefined) return { ...stoppedEarly, enqueued, alreadySubmitted };
+    if (options.signal?.aborted === true || totals === undefined) return stoppedEarly();
     const { queries, pairs, batches, ...shaping } = totals;
     await options.guard.run(() => store.setTotals(options.runId, { queries, pairs, batches }), options.signal);
-    return { queries, pairs, batches, enqueued, alreadySubmitted, shaping };
+    return { queries, pairs, batches, enqueued, alreadySubmitted, cachedHandedOver, shaping };
   } catch (err) {
     // A shutdown while Redis is down: what was queued stays queued; a resumed run adds the rest.
-    if (err instanceof OutageWaitStopped) return { ...stoppedEarly, enqueued, alreadySubmitted };
+    if (err instanceof OutageWaitStopped) return stoppedEarly();
     throw err;
   }
 }

@@ -47,6 +47,8 @@ export const ERROR_CODES = [
   'ERR_REDIS_TLS',
   'ERR_REDIS_URL',
   'ERR_REDIS_START',
+  'ERR_CACHE_OPEN',
+  'ERR_CACHE_FILE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

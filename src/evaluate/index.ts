@@ -13,3 +13,17 @@ export { pairedTTest, studentTTwoSidedP, regularizedIncompleteBeta, type PairedT
 export { mulberry32 } from '../mulberry32.js';
 export { formatFixed, formatMeasureValue, formatTrecEval, formatTrecEvalLine, isCountMeasure } from './format.js';
 export { formatComparison } from './format-comparison.js';
+export {
+  RANKING_DIFF_DEFAULTS,
+  diffQuery,
+  diffRankings,
+  formatRankingDiff,
+  kendallTau,
+  rankBiasedOverlap,
+  rankingDiffJson,
+  topKOverlap,
+  type DiffRankingsOptions,
+  type QueryDiff,
+  type RankingDiff,
+  type RankingDiffSummary,
+} from './ranking-diff.js';

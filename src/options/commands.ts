@@ -7,6 +7,9 @@ const SHAPE = ['provider', 'model', 'template', 'queryTemplate', 'documentTempla
 const REQUEST = ['apiUrl', ...SHAPE, 'rateLimit', 'requestsPerMinute', 'tokensPerMinute', 'timeoutMs', 'retries', 'minRetryDelayMs', 'maxRetryDelayMs', 'attempts'] as const;
 const QUEUE = ['runId', 'redis', 'redisTlsCa', 'redisTlsCert', 'redisTlsKey', 'prefix', 'redisOutageTimeout', 'maxPending'] as const;
 const OUTPUT = ['out', 'qrels', 'topN', 'runTag', 'relLevel'] as const;
+/** The score cache: the producer looks pairs up (which scores it may use), the collector stores new scores. */
+const CACHE = ['cache', 'cacheDir', 'cacheMaxAge', 'refresh'] as const;
+const CACHE_STORE = ['cache', 'cacheDir'] as const;
 const WORKER = ['concurrency', 'workers', 'lockDurationMs', 'stalledIntervalMs', 'shutdownGraceMs'] as const;
 const CONNECTION = ['redis', 'redisTlsCa', 'redisTlsCert', 'redisTlsKey', 'prefix'] as const;
 /** Workers wait through any outage unless told otherwise: a fleet outlives its Redis's maintenance. */
@@ -34,13 +37,13 @@ export interface CommandDef {
 export const COMMANDS = {
   run: {
     description: 'rerank a corpus end to end: queue it, score it (workers here and on other machines), write outputs',
-    options: [...INPUT, ...REQUEST, ...QUEUE, ...OUTPUT, ...WORKER, 'logLevel'],
+    options: [...INPUT, ...REQUEST, ...QUEUE, ...CACHE, ...OUTPUT, ...WORKER, 'logLevel'],
     required: ['out'],
     defaults: OUTAGE_DEFAULT,
   },
   submit: {
     description: 'read the input and queue the run on Redis, then return; `worker`s score it and `collect` writes it',
-    options: [...INPUT, 'rejects', ...REQUEST, ...QUEUE, 'logLevel'],
+    options: [...INPUT, 'rejects', ...REQUEST, ...QUEUE, ...CACHE, 'logLevel'],
     required: [],
     defaults: OUTAGE_DEFAULT,
   },
@@ -51,17 +54,17 @@ export const COMMANDS = {
   },
   collect: {
     description: 'wait for a run to finish and write its outputs to --out (resumable; several collect calls may share one --out one after another)',
-    options: ['runId', ...CONNECTION, ...OUTAGE, ...OUTPUT, ...WORKER, 'logLevel'],
+    options: ['runId', ...CONNECTION, ...OUTAGE, ...CACHE_STORE, ...OUTPUT, ...WORKER, 'logLevel'],
     required: ['runId', 'out'],
     defaults: OUTAGE_DEFAULT,
-    fromSubmission: ['qrels', 'topN', 'runTag', 'relLevel'],
+    fromSubmission: ['qrels', 'topN', 'runTag', 'relLevel', 'cache', 'cacheDir'],
   },
   'retry-failed': {
     description: 'queue the failed batches of a run again, then collect it into --out (merged into the same outputs)',
-    options: ['runId', ...CONNECTION, ...OUTAGE, ...OUTPUT, ...WORKER, 'logLevel'],
+    options: ['runId', ...CONNECTION, ...OUTAGE, ...CACHE_STORE, ...OUTPUT, ...WORKER, 'logLevel'],
     required: ['runId', 'out'],
     defaults: OUTAGE_DEFAULT,
-    fromSubmission: ['qrels', 'topN', 'runTag', 'relLevel'],
+    fromSubmission: ['qrels', 'topN', 'runTag', 'relLevel', 'cache', 'cacheDir'],
   },
   status: {
     description: 'progress of a run: batches done/total, pairs/s, ETA, retries, 429s, failures',
@@ -88,6 +91,31 @@ export const COMMANDS = {
     description: 'evaluate a run against qrels exactly as trec_eval 10.0 -c, or compare two runs (paired t-test, bootstrap CI)',
     options: ['qrels', 'run', 'relLevel', 'measures', 'perQuery', 'json', 'bootstrapSamples', 'seed'],
     required: ['qrels', 'run'],
+  },
+  diff: {
+    description: 'compare two rankings A and B (TREC runs or ranked.jsonl) per query: Kendall tau, rank-biased overlap, top-k overlap, documents only in one; the queries that moved most',
+    options: ['rboP', 'topK', 'mostMoved', 'json'],
+    required: [],
+  },
+  'cache-stats': {
+    description: 'the score cache: where it is, its size on disk, scores per model and template, their age, and the hit rate of the runs that used it',
+    options: ['cacheDir', 'json', 'logLevel'],
+    required: [],
+  },
+  'cache-prune': {
+    description: 'drop cached scores obtained before a date, older than a duration, or of a model',
+    options: ['cacheDir', 'before', 'olderThan', 'pruneModel', 'json', 'logLevel'],
+    required: [],
+  },
+  'cache-export': {
+    description: 'write the score cache to FILE (gzip\'d JSON lines) to move it to another machine',
+    options: ['cacheDir', 'logLevel'],
+    required: [],
+  },
+  'cache-import': {
+    description: 'merge FILE (from `cache export`) into the score cache: new scores are added, a newer score replaces an older one',
+    options: ['cacheDir', 'json', 'logLevel'],
+    required: [],
   },
 } as const satisfies Record<string, CommandDef>;
 

@@ -6,6 +6,7 @@ const CONCERN_TITLES: Record<OptionConcern, string> = {
   input: 'input (run, submit)',
   request: 'the rerank API (run, submit)',
   queue: 'queue and run',
+  cache: 'the score cache (run, submit, collect, cache)',
   output: 'outputs (run, collect, retry-failed)',
   worker: 'workers in this process (run, worker, collect)',
   evaluation: 'evaluation (eval)',

@@ -1,5 +1,6 @@
 import { DEFAULT_JOB_OPTIONS } from '../../jobs/default-job-options.js';
 import { DEFAULT_PREFIX, RUN_ID_PATTERN } from '../../jobs/names.js';
+import { RANKING_DIFF_DEFAULTS } from '../evaluate/ranking-diff.js';
 import { DEFAULT_MAX_DOCUMENT_BYTES } from '../read/reader-options.js';
 import { CLIENT_DEFAULTS } from '../rerank/client-options.js';
 import { TEMPLATE_SETTINGS } from '../rerank/prompt.js';
@@ -16,7 +17,7 @@ import type { KindValue, OptionKind } from './option-kinds.js';
  * - **source**: where an option's effective value came from: cli > env > file > (a submitted run's own
  *   settings, for `collect`) > default. manifest.json records it per option.
  */
-export type OptionConcern = 'input' | 'request' | 'queue' | 'output' | 'worker' | 'evaluation' | 'server' | 'common';
+export type OptionConcern = 'input' | 'request' | 'queue' | 'cache' | 'output' | 'worker' | 'evaluation' | 'server' | 'common';
 
 export interface OptionDef {
   concern: OptionConcern;
@@ -87,6 +88,14 @@ export const OPTIONS = {
   prefix: { concern: 'queue', kind: text, arg: '<prefix>', doc: 'Redis key prefix (braces: a Cluster hash tag)' },
   redisOutageTimeout: { concern: 'queue', kind: { type: 'duration', min: 0 }, arg: '<duration>', doc: 'how long to wait through a Redis outage (e.g. 90s, 10m) before exit 1 with ERR_REDIS_UNAVAILABLE; the same command resumes', defaultDoc: 'forever' },
   maxPending: { concern: 'queue', kind: int(1), arg: '<n>', doc: 'most batches queued in Redis at once; the producer waits for room' },
+  // the score cache
+  cache: { concern: 'cache', kind: { type: 'boolean' }, negatable: true, env: 'RERANK_BATCH_CACHE', doc: 'look scores up in the score cache and store new ones there (--no-cache: neither)' },
+  cacheDir: { concern: 'cache', kind: text, arg: '<dir>', env: 'RERANK_BATCH_CACHE_DIR', doc: 'the score cache directory (local disk: LMDB, not a network file system)', defaultDoc: '$XDG_CACHE_HOME/rerank-batch/scores, else ~/.cache/rerank-batch/scores' },
+  cacheMaxAge: { concern: 'cache', kind: { type: 'duration', min: 0 }, arg: '<duration>', doc: 'use cached scores no older than this (e.g. 30d, 12h); older pairs are scored again', defaultDoc: 'any age' },
+  refresh: { concern: 'cache', kind: { type: 'boolean' }, doc: 'score every pair again, whatever the cache holds, and store the new scores' },
+  before: { concern: 'cache', kind: { type: 'string', pattern: /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/, patternDoc: 'expected a date, YYYY-MM-DD or an ISO 8601 time' }, arg: '<date>', doc: 'drop the scores obtained before this date (YYYY-MM-DD: midnight UTC, or an ISO 8601 time)' },
+  olderThan: { concern: 'cache', kind: { type: 'duration', min: 0 }, arg: '<duration>', doc: 'drop the scores older than this (e.g. 90d)' },
+  pruneModel: { concern: 'cache', kind: text, name: 'model', arg: '<name>', doc: 'drop the scores of this model (as the runs named it in their requests)' },
   // outputs
   out: { concern: 'output', kind: text, short: '-o', arg: '<dir>', doc: 'output directory' },
   qrels: { concern: 'output', kind: text, arg: '<file>', doc: 'TREC qrels: write metrics.json and metrics.perquery.csv', defaultDoc: 'none' },
@@ -106,6 +115,10 @@ export const OPTIONS = {
   json: { concern: 'common', kind: { type: 'boolean' }, doc: 'print JSON instead of a table' },
   bootstrapSamples: { concern: 'evaluation', kind: int(1), arg: '<n>', doc: 'bootstrap resamples of the comparison confidence interval' },
   seed: { concern: 'evaluation', kind: int(0), arg: '<n>', doc: 'seed of the bootstrap (eval) or of the fault draws (serve)' },
+  // ranking comparison (diff)
+  rboP: { concern: 'evaluation', kind: { type: 'number', min: 0, exclusiveMin: true, max: 1 }, arg: '<p>', doc: 'persistence of rank-biased overlap, 0 < p < 1 (higher: deeper ranks weigh more)' },
+  topK: { concern: 'evaluation', kind: int(1), arg: '<k>', doc: 'depth of the top-k overlap and of "top-k changed"' },
+  mostMoved: { concern: 'evaluation', kind: int(0), arg: '<n>', doc: 'how many queries to list as moved most (lowest RBO)' },
   // the built-in server (serve)
   dialect: { concern: 'server', kind: { type: 'choice', choices: PROVIDER_NAMES }, arg: '<name>', doc: 'API dialect the server speaks, on that provider\'s documented path' },
   host: { concern: 'server', kind: text, arg: '<host>', doc: 'interface to listen on' },
@@ -155,6 +168,8 @@ export const DEFAULTS = {
   attempts: DEFAULT_JOB_OPTIONS.attempts,
   prefix: DEFAULT_PREFIX,
   maxPending: 1000,
+  cache: true,
+  refresh: false,
   runTag: 'rerank-batch',
   relLevel: 1,
   concurrency: 8,
@@ -166,6 +181,9 @@ export const DEFAULTS = {
   json: false,
   bootstrapSamples: 10_000,
   seed: 42,
+  rboP: RANKING_DIFF_DEFAULTS.rboP,
+  topK: RANKING_DIFF_DEFAULTS.topK,
+  mostMoved: RANKING_DIFF_DEFAULTS.mostMoved,
   dialect: DEFAULT_PROVIDER,
   host: SERVER_DEFAULTS.host,
   port: SERVER_DEFAULTS.port,

@@ -1,3 +1,4 @@
+import type { ScoreIdentity } from '../cache/score-key.js';
 import { UsageError } from '../errors/usage-error.js';
 import { DEFAULT_MAX_BUFFERED_BYTES, type PlannerOptions } from '../plan/batch-planner.js';
 import { API_KEY_ENV } from '../rerank/errors/auth-error.js';
@@ -91,6 +92,24 @@ export function plannerOptionsOf(shape: RequestShape): PlannerOptions {
     format: shape.format,
     instruction: shape.instruction,
     billing: PROVIDERS[shape.provider].billing,
+  };
+}
+
+/**
+ * What decides a pair's score besides its texts, for the score cache's keys: the endpoint ('builtin' for
+ * the built-in server) and everything of the shape that changes what is sent for one document.
+ */
+export function scoreIdentityOf(shape: RequestShape, endpoint: string | 'builtin'): ScoreIdentity {
+  const { passages } = shape;
+  return {
+    endpoint,
+    provider: shape.provider,
+    model: shape.model ?? '',
+    queryTemplate: shape.format.query,
+    documentTemplate: shape.format.document,
+    instruction: shape.instruction,
+    maxTokensPerDoc: shape.maxTokensPerDoc ?? null,
+    passages: passages === undefined ? null : { length: passages.length, stride: passages.stride, maxBytes: passages.maxBytes ?? null, maxPassages: shape.maxDocsPerRequest },
   };
 }
 

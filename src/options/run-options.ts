@@ -1,3 +1,4 @@
+import { defaultCacheDir } from '../cache/score-cache.js';
 import { UsageError } from '../errors/usage-error.js';
 import type { PairReaderOptions } from '../read/reader-options.js';
 import type { CommandKey } from './commands.js';
@@ -67,4 +68,9 @@ function documentCapOf(options: InputSettings & ShapeOptions): Pick<PairReaderOp
   const bytes = maxDocumentBytesOf(options.maxDocumentBytes, shape);
   if (bytes === options.maxDocumentBytes || shape.maxTokensPerDoc === undefined) return { maxDocumentBytes: bytes };
   return { maxDocumentBytes: bytes, maxDocumentBytesSource: `--max-tokens-per-doc ${shape.maxTokensPerDoc} x 4 bytes =` };
+}
+
+/** The score cache's directory: --cache-dir (or RERANK_BATCH_CACHE_DIR), else the XDG default. */
+export function cacheDirOf(options: { cacheDir?: string | undefined }, env: NodeJS.ProcessEnv): string {
+  return options.cacheDir ?? defaultCacheDir(env);
 }

@@ -12,6 +12,8 @@ import { Collector } from '../collect/collector.js';
 import { Spool } from '../collect/spool.js';
 import { checkSpoolInput, recordSpoolInput, spoolPathOf } from '../collect/spool-identity.js';
 import type { InputIdentity } from '../state/input-identity.js';
+import type { ScoreCache } from '../cache/score-cache.js';
+import type { ScoreKeys } from '../cache/score-key.js';
 
 export type { OutputSettings };
 
@@ -31,7 +33,14 @@ export interface CollectReport {
 export async function collectRun(
   handle: RunHandle,
   settings: OutputSettings & { sources?: Partial<Record<keyof OutputSettings, OptionSource>> },
-  context: { logger: Logger; events: Lifecycle; guard: OutageGuard; inputs: InputIdentity | undefined },
+  context: {
+    logger: Logger;
+    events: Lifecycle;
+    guard: OutageGuard;
+    inputs: InputIdentity | undefined;
+    /** The score cache the API's scores are stored in before they are spooled (the run's keys). */
+    cache?: { store: ScoreCache; scoreKeys: ScoreKeys } | undefined;
+  },
   signals: { stop?: AbortSignal; drop?: AbortSignal } = {},
 ): Promise<CollectReport | undefined> {
   const { logger, events, guard } = context;
@@ -42,7 +51,7 @@ export async function collectRun(
   const recorded = context.inputs !== undefined && checkSpoolInput(spoolPath, handle.runId, context.inputs);
   const spool = await Spool.open(spoolPath);
   if (context.inputs !== undefined && !recorded) {
-    await recordSpoolInput(spoolPath, handle.runId, context.inputs).catch((err: unknown) => {
+    await recordSpoolInput(spoolPath, handle.runId, context.inputs, context.cache?.store.dir).catch((err: unknown) => {
       spool.close();
       throw err;
     });
@@ -57,7 +66,7 @@ export async function collectRun(
         `run ${handle.runId} has ${collectedBefore} batches collected into another output directory; collect it with the same --out, or start a new run (--run-id)`,
       );
     }
-    const collector = new Collector(handle.queue, handle.store, spool, { runId: handle.runId, guard }, logger);
+    const collector = new Collector(handle.queue, handle.store, spool, { runId: handle.runId, guard, cache: context.cache }, logger);
     const either = [signals.stop, signals.drop].filter((s): s is AbortSignal => s !== undefined);
     const progress = await collector.collect(either.length === 0 ? undefined : AbortSignal.any(either));
     // Dropped (the input turned out bad): nothing of this run is worth writing.
@@ -101,6 +110,9 @@ export async function collectRun(
       queries: summary.queries,
       scoredPairs: summary.scoredPairs,
       failedPairs: summary.failedPairs,
+      apiRequests: summary.apiRequests,
+      cacheHits: summary.cachedPairs,
+      requestsSaved: state.submission?.producer.requestsSaved ?? 0,
       ...(summary.queriesWithoutBaseline === undefined ? {} : { queriesWithoutBaseline: summary.queriesWithoutBaseline }),
     });
     return { outcome, summary, complete };

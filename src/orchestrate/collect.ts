@@ -7,6 +7,8 @@ import { contextOf, type RunContext } from './run-pipeline.js';
 import { watchOutages } from './outage-watch.js';
 import { closeWithGrace, releaseHost } from './shutdown.js';
 import { inputIdentityOf } from '../state/input-identity.js';
+import { cacheDirOf } from '../options/run-options.js';
+import { openRunCache, type RunCache } from './run-cache.js';
 
 export interface CollectResult extends CollectReport {
   runId: string;
@@ -46,7 +48,9 @@ export async function collectResolved(
   const { options, sources } = resolve(handle.state.submission?.options);
   const guard = watchOutages(handle.connection, options.redisOutageTimeout, events);
   let host: WorkerHost | undefined;
+  let cache: RunCache | undefined;
   try {
+    cache = openRunCache(options.cache ? cacheDirOf(options, env) : undefined, handle.state.config);
     let requeued = 0;
     if (command === 'retry-failed') {
       requeued = await handle.queue.getFailedCount();
@@ -58,7 +62,7 @@ export async function collectResolved(
       host = new WorkerHost(
         () => handle.redis.connect(),
         { prefix: options.prefix, concurrency: options.concurrency, runIds: [options.runId], lockDurationMs: options.lockDurationMs, stalledIntervalMs: options.stalledIntervalMs },
-        { logger, events, apiKey: env.RERANK_API_KEY },
+        { logger, events, apiKey: env.RERANK_API_KEY, scoreCache: cache?.store },
       );
       await host.start();
     }
@@ -69,12 +73,13 @@ export async function collectResolved(
     const outputSources = { out: sources.out, qrels: sources.qrels, topN: sources.topN, runTag: sources.runTag, relLevel: sources.relLevel };
     const submitted = handle.state.submission?.inputs;
     const inputs = handle.state.config.inputs ?? (submitted === undefined ? undefined : inputIdentityOf(submitted));
-    const report = await collectRun(handle, { ...settings, sources: outputSources }, { logger, events, guard, inputs }, { stop: stopCollecting.signal });
+    const report = await collectRun(handle, { ...settings, sources: outputSources }, { logger, events, guard, inputs, cache }, { stop: stopCollecting.signal });
     if (report === undefined) throw new Error('collector stopped without a reason');
     return { ...report, runId: options.runId, requeued };
   } finally {
     guard.close();
     await releaseHost(host);
     await handle.close();
+    await cache?.store.close();
   }
 }

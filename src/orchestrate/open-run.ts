@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { Queue } from 'bullmq';
 import { runQueueName } from '../../jobs/names.js';
 import { EVENTS_MAX_LEN } from '../../jobs/default-job-options.js';
@@ -13,13 +14,13 @@ import { startRerankServer } from '../serve/rerank-server.js';
 import { RUN_CONFIG_VERSION, type RunConfig } from '../state/run-config.js';
 import { sha256File } from '../read/file-checksum.js';
 import { deriveRunId } from './run-id.js';
-import { endpointOf, requestShapeOf } from '../options/request-shape.js';
+import { endpointOf, requestShapeOf, scoreIdentityOf } from '../options/request-shape.js';
 import { API_KEY_ENV } from '../rerank/errors/auth-error.js';
 import { PROVIDERS } from '../rerank/providers/index.js';
-import type { SubmitSettings } from '../options/run-options.js';
+import { cacheDirOf, type SubmitSettings } from '../options/run-options.js';
 import { RunStore, type RunState, type RunStatus } from '../state/run-store.js';
 import { checkSameInput, inputIdentityOf } from '../state/input-identity.js';
-import { checkSpoolInput, spoolPathOf } from '../collect/spool-identity.js';
+import { checkSpoolInput, discardSpool, spoolIsCachedIn, spoolPathOf } from '../collect/spool-identity.js';
 
 /** Checksums of a run's input files, by role (input, run_file, docs, queries, qrels). */
 export type InputChecksums = Record<string, { path: string; sha256: string; bytes: number }>;
@@ -40,6 +41,8 @@ export interface SubmittedRunHandle extends RunHandle {
   inputs: InputChecksums;
   /** Status of the run in Redis before this submission (undefined: a new run). */
   previousStatus: RunStatus | undefined;
+  /** The score cache's directory; undefined when the run uses none (--no-cache when it started). */
+  cacheDir: string | undefined;
 }
 
 /** Checksum every input file; an unreadable one is an input error naming it. */
@@ -114,17 +117,54 @@ export async function openSubmittedRun(
     steps.push(() => quitOrDrop(connection));
     await warnOnEvictionPolicy(connection, logger);
     const store = new RunStore(connection, options.prefix);
-    const existing = await store.get(runId);
+    let existing = await store.get(runId);
     const known = existing?.config.inputs ?? (existing?.submission === undefined ? undefined : inputIdentityOf(existing.submission.inputs));
     if (known !== undefined) checkSameInput(runId, known, identity, 'its state in Redis');
     // Redis may have forgotten the run while its spool remembers: refuse before a request is paid for.
     if (mode.out !== undefined) checkSpoolInput(spoolPathOf(mode.out, runId), runId, identity);
+    const queue = runQueue(runId, connection, options.prefix, logger);
+    steps.push(() => closeWhenStarted(queue));
+    const cacheDir = options.cache ? cacheDirOf(options, env) : undefined;
+    let lookups = cacheDir !== undefined;
+    if (cacheDir !== undefined && mode.out !== undefined) {
+      const spoolPath = spoolPathOf(mode.out, runId);
+      if (existing !== undefined && existing.status !== 'running' && !existsSync(spoolPath) && (await store.collectedCount(runId)) > 0) {
+        // Done before into another --out: this one is written again from the cache, not refused.
+        logger.info({ runId, out: mode.out }, 'run finished before into another output directory: planning it again from the score cache');
+        await queue.obliterate({ force: true });
+        await store.delete(runId);
+        existing = undefined;
+      } else if (existing === undefined && existsSync(spoolPath)) {
+        if (spoolIsCachedIn(spoolPath, cacheDir)) {
+          // Redis forgot the run; every score of its spool is in the cache, which plans the run again.
+          logger.info({ runId, spool: spoolPath }, 'Redis no longer knows this run: its spool is dropped and the run planned again from the score cache');
+          discardSpool(spoolPath);
+        } else {
+          // A spool whose scores may not all be cached: the run is planned as it was, to match its batches.
+          lookups = false;
+        }
+      }
+    }
+    const builtinServer = apiUrl !== endpointOf(options, env);
+    // A resumed run keeps the cache settings it was planned with, or it would plan other batches; a new
+    // one may use the scores obtained up to now.
+    const cache: RunConfig['cache'] =
+      existing !== undefined
+        ? existing.config.cache
+        : cacheDir === undefined
+          ? undefined
+          : {
+              identity: scoreIdentityOf(shape, builtinServer ? 'builtin' : apiUrl),
+              asOf: Date.now(),
+              ...(options.cacheMaxAge === undefined ? {} : { maxAgeMs: options.cacheMaxAge }),
+              refresh: options.refresh || !lookups,
+            };
     const config: RunConfig = {
       v: RUN_CONFIG_VERSION,
       runId,
       inputs: identity,
       apiUrl,
-      builtinServer: apiUrl !== endpointOf(options, env),
+      builtinServer,
       provider: shape.provider,
       ...(shape.model === undefined ? {} : { model: shape.model }),
       template: shape.format.name,
@@ -139,15 +179,14 @@ export async function openSubmittedRun(
       minRetryDelayMs: options.minRetryDelayMs,
       maxRetryDelayMs: options.maxRetryDelayMs,
       ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
+      ...(cache === undefined ? {} : { cache }),
     };
-    const queue = runQueue(runId, connection, options.prefix, logger);
-    steps.push(() => closeWhenStarted(queue));
     const previousStatus = await store.register(config);
     if (previousStatus === 'aborted') {
       // The run was stopped (e.g. a refused API key): its batches failed without a fair try.
       await queue.retryJobs({ state: 'failed' });
     }
-    return { runId, redis, connection, store, queue, config, inputs, previousStatus, close };
+    return { runId, redis, connection, store, queue, config, inputs, previousStatus, cacheDir: cache === undefined ? undefined : cacheDirOf(options, env), close };
   } catch (err) {
     await close();
     throw err;

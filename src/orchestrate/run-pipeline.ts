@@ -12,6 +12,7 @@ import { watchOutages } from './outage-watch.js';
 import { closeWithGrace, releaseHost } from './shutdown.js';
 import { submitInput, type SubmitReport } from './submit-input.js';
 import { inputIdentityOf } from '../state/input-identity.js';
+import { openRunCache, type RunCache } from './run-cache.js';
 
 /** How a library call or a command runs: where it logs, what it reads the key from, what stops it. */
 export interface RunContext {
@@ -58,13 +59,15 @@ export async function runResolved(resolved: Resolved<'run'>, context: RunContext
   const { runId } = handle;
   const guard = watchOutages(handle.connection, options.redisOutageTimeout, events);
   let host: WorkerHost | undefined;
+  let cache: RunCache | undefined;
   try {
+    cache = openRunCache(handle.cacheDir, handle.config);
     events.emit('run-started', { runId, redis: handle.redis.displayUrl, apiUrl: handle.config.apiUrl, provider: handle.config.provider, model: handle.config.model ?? null, resumed: handle.previousStatus !== undefined });
     if (options.workers) {
       host = new WorkerHost(
         () => handle.redis.connect(),
         { prefix: options.prefix, concurrency: options.concurrency, runIds: [runId], lockDurationMs: options.lockDurationMs, stalledIntervalMs: options.stalledIntervalMs },
-        { logger, events, apiKey: env.RERANK_API_KEY },
+        { logger, events, apiKey: env.RERANK_API_KEY, scoreCache: cache?.store },
       );
       await host.start();
     }
@@ -83,13 +86,13 @@ export async function runResolved(resolved: Resolved<'run'>, context: RunContext
 
     // Collect while producing, so finished batches leave Redis as the run goes on.
     const dropCollecting = new AbortController();
-    const collecting = collectRun(handle, options, { logger, events, guard, inputs: inputIdentityOf(handle.inputs) }, { stop: stopCollecting.signal, drop: dropCollecting.signal });
+    const collecting = collectRun(handle, options, { logger, events, guard, inputs: inputIdentityOf(handle.inputs), cache }, { stop: stopCollecting.signal, drop: dropCollecting.signal });
     // If collecting fails (e.g. the API refused the key and the run was aborted), stop reading too:
     // with no worker taking jobs, a producer waiting for room in the queue would wait forever.
     collecting.catch(() => stopProducing.abort());
     let producer: SubmitReport;
     try {
-      producer = await submitInput(handle, options, sources, join(options.out, 'rejects.jsonl'), { logger, events, guard, signal: stopProducing.signal });
+      producer = await submitInput(handle, options, sources, join(options.out, 'rejects.jsonl'), { logger, events, guard, signal: stopProducing.signal, cache: cache?.store, collecting: true });
     } catch (err) {
       dropCollecting.abort();
       await collecting.catch(() => undefined);
@@ -107,5 +110,6 @@ export async function runResolved(resolved: Resolved<'run'>, context: RunContext
     guard.close();
     await releaseHost(host);
     await handle.close();
+    await cache?.store.close();
   }
 }

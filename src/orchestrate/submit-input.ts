@@ -11,6 +11,8 @@ import { OutageWaitStopped, type OutageGuard } from '../redis/connection-loss.js
 import { LineWriter } from '../write/line-writer.js';
 import { SUBMISSION_VERSION, type Submission } from '../state/submission.js';
 import { produce, type ProducerReport } from '../enqueue/producer.js';
+import type { ScoreCache } from '../cache/score-cache.js';
+import { ScoreKeys } from '../cache/score-key.js';
 
 export interface SubmitReport extends ProducerReport {
   /** Rows skipped as bad (`--on-bad-row skip`), each in the rejects file. */
@@ -32,9 +34,21 @@ export async function submitInput(
   options: SubmitSettings & Partial<OutputOptions>,
   sources: Partial<OptionSources<'submit'>> | Partial<OptionSources<'run'>>,
   rejectsPath: string,
-  context: { logger: Logger; events: Lifecycle; guard: OutageGuard; signal?: AbortSignal | undefined },
+  context: {
+    logger: Logger;
+    events: Lifecycle;
+    guard: OutageGuard;
+    signal?: AbortSignal | undefined;
+    /** The run's score cache (open when the run uses one: handle.config.cache). */
+    cache?: ScoreCache | undefined;
+    /** A collector runs beside this producer (`run`): cached batches wait for room in the queue like jobs. */
+    collecting?: boolean;
+  },
 ): Promise<SubmitReport> {
   const { logger, events, guard, signal } = context;
+  const runCache = handle.config.cache;
+  const cache = context.cache !== undefined && runCache !== undefined ? { store: context.cache, scoreKeys: new ScoreKeys(runCache.identity) } : undefined;
+  await cache?.store.registerIdentity(cache.scoreKeys.tag, cache.scoreKeys.text);
   const sourceFile = options.input ?? options.runFile ?? '';
   let rejected = 0;
   let truncated = 0;
@@ -62,7 +76,7 @@ export async function submitInput(
       emptyText += 1;
       listReject({ file: sourceFile, line, field, code: 'ERR_INPUT_EMPTY_TEXT', reason: `empty ${field} text (query ${queryId}, doc ${docId})`, action: 'scored-lowest' });
     },
-  });
+  }, cache === undefined || runCache === undefined ? undefined : { dir: cache.store.dir, identity: runCache.identity, policy: runCache });
   try {
     const report = await produce(
       planned,
@@ -74,9 +88,11 @@ export async function submitInput(
         attempts: options.attempts,
         guard,
         ...(signal === undefined ? {} : { signal }),
+        cachedBackpressure: context.collecting === true,
       },
     );
     await rejects?.commit();
+    if (report.shaping !== undefined) await cache?.store.countLookups(report.shaping.cacheHits + report.shaping.cacheMisses, report.shaping.cacheHits);
     const submitReport: SubmitReport = { ...report, rejected, truncated, duplicates, emptyText };
     if (planned.totals !== undefined && signal?.aborted !== true) events.emit('input-queued', { runId: handle.runId, queries: report.queries, pairs: report.pairs, batches: report.batches, enqueued: report.enqueued, alreadySubmitted: report.alreadySubmitted });
     else events.emit('input-stopped', { runId: handle.runId, enqueued: report.enqueued });

@@ -5,6 +5,7 @@ import { openSubmittedRun } from './open-run.js';
 import { watchOutages } from './outage-watch.js';
 import { contextOf, type RunContext } from './run-pipeline.js';
 import { submitInput, type SubmitReport } from './submit-input.js';
+import { openRunCache, type RunCache } from './run-cache.js';
 
 export interface SubmitResult extends SubmitReport {
   runId: string;
@@ -26,11 +27,14 @@ export async function submitResolved(resolved: Resolved<'submit'>, context: RunC
   checkSubmitSettings(submitSettings);
   const handle = await openSubmittedRun(submitSettings, logger, env, { allowBuiltinServer: false });
   const guard = watchOutages(handle.connection, options.redisOutageTimeout, events);
+  let cache: RunCache | undefined;
   try {
-    const report = await submitInput(handle, submitSettings, sources, rejects, { logger, events, guard, signal });
+    cache = openRunCache(handle.cacheDir, handle.config);
+    const report = await submitInput(handle, submitSettings, sources, rejects, { logger, events, guard, signal, cache: cache?.store });
     return { runId: handle.runId, ...report };
   } finally {
     guard.close();
     await handle.close();
+    await cache?.store.close();
   }
 }

@@ -1,5 +1,7 @@
 import { splitPassages, type PassageWindows } from '../../jobs/passages.js';
 import type { BatchDoc } from '../../jobs/rerank-job.js';
+import type { CachedScore } from '../cache/score-cache.js';
+import type { ScoreKeys } from '../cache/score-key.js';
 import { InputError } from '../errors/input-error.js';
 import type { Pair, ProducerTotals, ShapingTotals } from '../interfaces.js';
 import { formatQuery, type PromptFormat } from '../rerank/prompt.js';
@@ -28,6 +30,12 @@ export interface PlannerOptions {
   billing: { unit: BillingUnit; documentsPerUnit?: number };
 }
 
+/** The score cache as the planner sees it: the run's keys, and a lookup that answers only usable scores (CachePolicy). */
+export interface PlannerCache {
+  scoreKeys: ScoreKeys;
+  lookup(key: Buffer): CachedScore | undefined;
+}
+
 export const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 
 /** One planned API request: some candidates of one query. */
@@ -37,10 +45,12 @@ export interface PlannedBatch {
   docs: BatchDoc[];
   /** Pairs with empty text, never sent to the API (see RerankJobPayload.unscored). */
   unscored?: boolean;
+  /** Pairs whose scores came from the cache, `cached[i]` for `docs[i]` (texts left out): never sent. */
+  cached?: CachedScore[];
 }
 
 interface OpenBatch extends PlannedBatch {
-  /** Key in the open map: the query id, or query id + NUL + "unscored". */
+  /** Key in the open map: the query id, or query id + NUL + "unscored" or "cached". */
   key: string;
   bytes: number;
   /** Texts sent (documents and passages; copies not). */
@@ -72,6 +82,17 @@ interface DocCost {
   characters: number;
 }
 
+/** What a document's passages add to the shaping counts, once it is sent (a cached one is not). */
+interface SplitCounts {
+  split: boolean;
+  passages: number;
+  cut: boolean;
+  trimmed: number;
+}
+
+/** Bytes an open batch holds for a cached pair (its id and score, no text): bounds how many wait, like texts. */
+const CACHED_PAIR_BYTES = 64;
+
 /**
  * Groups a stream of pairs into batches per query. Deterministic: the same input in the same order
  * always gives the same batches, so job ids derived from them repeat across submissions.
@@ -81,7 +102,7 @@ export class BatchPlanner {
   /** Query text by id, to catch one id used with two texts (which would silently mix two queries). */
   private readonly queryText = new Map<string, string>();
   private bufferedBytes = 0;
-  private readonly counts: ProducerTotals & ShapingTotals = { queries: 0, pairs: 0, batches: 0, requests: 0, texts: 0, units: 0, tokens: 0, characters: 0, deduplicated: 0, split: 0, passages: 0, passagesCut: 0, textsCut: 0 };
+  private readonly counts: ProducerTotals & ShapingTotals = { queries: 0, pairs: 0, batches: 0, requests: 0, texts: 0, units: 0, tokens: 0, characters: 0, deduplicated: 0, split: 0, passages: 0, passagesCut: 0, textsCut: 0, cacheHits: 0, cacheMisses: 0, requestsSaved: 0 };
   /** Bytes and characters the document pattern adds around each document. */
   private readonly documentOverhead: number;
   private readonly documentOverheadChars: number;
@@ -89,6 +110,7 @@ export class BatchPlanner {
   constructor(
     private readonly options: PlannerOptions,
     private readonly file: string,
+    private readonly cache?: PlannerCache,
   ) {
     this.documentOverhead = Buffer.byteLength(options.format.document) - '{document}'.length;
     this.documentOverheadChars = options.format.document.length - '{document}'.length;
@@ -98,9 +120,11 @@ export class BatchPlanner {
    * The cost of a document, split into passages when they are on and it is long enough; `sent` is the
    * text sent for a document not split (itself, or cut to the passages' byte cap).
    */
-  private costOf(text: string): DocCost & { passages?: number; sent: string } {
+  private costOf(text: string): DocCost & { passages?: number; sent: string; counts: SplitCounts | undefined } {
     const windows = this.options.passages;
-    const { passages: texts, split } = windows === undefined ? { passages: [text], split: false } : this.splitCounted(text, windows);
+    const counts = windows === undefined ? undefined : this.split(text, windows);
+    const texts = counts?.texts ?? [text];
+    const split = counts?.split === true;
     let bytes = 0;
     let tokens = 0;
     let characters = 0;
@@ -110,20 +134,23 @@ export class BatchPlanner {
       tokens += approxTokens(size + this.documentOverhead);
       characters += part.length + this.documentOverheadChars;
     }
-    return split ? { texts: texts.length, bytes, tokens, characters, passages: texts.length, sent: text } : { texts: 1, bytes, tokens, characters, sent: texts[0] ?? text };
+    return split ? { texts: texts.length, bytes, tokens, characters, passages: texts.length, sent: text, counts } : { texts: 1, bytes, tokens, characters, sent: texts[0] ?? text, counts };
   }
 
   /** A long document's passages (`split`: it was longer than one passage, even when the cap leaves one). */
-  private splitCounted(text: string, windows: PassageWindows): { passages: string[]; split: boolean } {
+  private split(text: string, windows: PassageWindows): SplitCounts & { texts: string[] } {
     const { passages, cut, trimmed } = splitPassages(text, windows, this.options.maxDocsPerRequest);
-    this.counts.textsCut += trimmed;
-    const split = passages.length > 1 || cut;
-    if (split) {
+    return { texts: passages, split: passages.length > 1 || cut, passages: passages.length, cut, trimmed };
+  }
+
+  private countSplit(counts: SplitCounts | undefined): void {
+    if (counts === undefined) return;
+    this.counts.textsCut += counts.trimmed;
+    if (counts.split) {
       this.counts.split += 1;
-      this.counts.passages += passages.length;
+      this.counts.passages += counts.passages;
     }
-    if (cut) this.counts.passagesCut += 1;
-    return { passages, split };
+    if (counts.cut) this.counts.passagesCut += 1;
   }
 
   private fits(batch: OpenBatch, cost: DocCost): boolean {
@@ -162,22 +189,19 @@ export class BatchPlanner {
       this.counts.deduplicated += 1;
       return out;
     }
-    const cost: DocCost & { passages?: number; sent: string } = unscored
+    const cost: DocCost & { passages?: number; sent: string; counts?: SplitCounts | undefined } = unscored
       ? { texts: 1, bytes: requestBytes(pair.document), tokens: 0, characters: 0, sent: pair.document }
       : this.costOf(pair.document);
+    if (!unscored && this.cache !== undefined) {
+      const hit = this.cache.lookup(this.cache.scoreKeys.key(pair.query, cost.sent));
+      if (hit !== undefined) return this.addCached(pair, doc, cost, hit);
+      this.counts.cacheMisses += 1;
+    }
+    this.countSplit(cost.counts);
     // Cut to the passages' byte cap: the payload carries what is sent.
     doc.text = cost.sent;
-    if (batch !== undefined && !this.fits(batch, cost)) {
-      out.push(this.close(batch));
-      batch = undefined;
-    }
-    if (batch === undefined) {
-      const sentQuery = unscored ? '' : formatQuery(pair.query, this.options.format, this.options.instruction);
-      const queryTokens = approxTokens(Buffer.byteLength(sentQuery));
-      batch = { key, queryId: pair.queryId, query: pair.query, docs: [], bytes: 0, texts: 0, tokens: 0, queryTokens, queryCharacters: sentQuery.length, characters: 0, firstOf: new Map() };
-      if (unscored) batch.unscored = true;
-      this.open.set(key, batch);
-    }
+    batch = this.room(batch, key, pair, cost, out);
+    if (unscored) batch.unscored = true;
     if (cost.passages !== undefined) doc.passages = cost.passages;
     if (!unscored) batch.firstOf.set(pair.document, batch.docs.length);
     batch.docs.push(doc);
@@ -189,6 +213,42 @@ export class BatchPlanner {
     if (batch.texts >= this.options.maxDocsPerRequest) out.push(this.close(batch));
     while (this.bufferedBytes > this.options.maxBufferedBytes) out.push(this.close(this.largestOpen()));
     return out;
+  }
+
+  /**
+   * A pair whose score the cache holds: it joins the query's cached batch, which closes where a request
+   * would (so the cached batches count the requests saved), and carries ids and scores only.
+   */
+  private addCached(pair: Pair, doc: BatchDoc, cost: DocCost, hit: CachedScore): PlannedBatch[] {
+    this.counts.cacheHits += 1;
+    const out: PlannedBatch[] = [];
+    const key = `${pair.queryId}\u0000cached`;
+    const batch = this.room(this.open.get(key), key, pair, cost, out);
+    doc.text = '';
+    batch.docs.push(doc);
+    (batch.cached ??= []).push(hit);
+    batch.bytes += CACHED_PAIR_BYTES;
+    batch.texts += cost.texts;
+    batch.tokens += cost.tokens;
+    this.bufferedBytes += CACHED_PAIR_BYTES;
+    if (batch.texts >= this.options.maxDocsPerRequest) out.push(this.close(batch));
+    while (this.bufferedBytes > this.options.maxBufferedBytes) out.push(this.close(this.largestOpen()));
+    return out;
+  }
+
+  /** The open batch under `key` with room for `cost`: `batch` itself, or a new one once a full one is closed into `out`. */
+  private room(batch: OpenBatch | undefined, key: string, pair: Pair, cost: DocCost, out: PlannedBatch[]): OpenBatch {
+    if (batch !== undefined && !this.fits(batch, cost)) {
+      out.push(this.close(batch));
+      batch = undefined;
+    }
+    if (batch !== undefined) return batch;
+    const unscored = key.endsWith('\u0000unscored');
+    const sentQuery = unscored ? '' : formatQuery(pair.query, this.options.format, this.options.instruction);
+    const queryTokens = approxTokens(Buffer.byteLength(sentQuery));
+    const opened: OpenBatch = { key, queryId: pair.queryId, query: pair.query, docs: [], bytes: 0, texts: 0, tokens: 0, queryTokens, queryCharacters: sentQuery.length, characters: 0, firstOf: new Map() };
+    this.open.set(key, opened);
+    return opened;
   }
 
   /** Close every open batch (end of input), in order of query id so the plan is deterministic. */
@@ -213,6 +273,10 @@ export class BatchPlanner {
     this.open.delete(batch.key);
     this.bufferedBytes -= batch.bytes;
     this.counts.batches += 1;
+    if (batch.cached !== undefined) {
+      this.counts.requestsSaved += 1;
+      return { queryId: batch.queryId, query: batch.query, docs: batch.docs, cached: batch.cached };
+    }
     if (batch.unscored !== true) {
       const tokens = batch.queryTokens * batch.texts + batch.tokens;
       this.counts.requests += 1;

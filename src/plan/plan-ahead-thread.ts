@@ -8,9 +8,12 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { rerankJobId } from '../../jobs/job-id.js';
 import { JOB_CONTRACT_VERSION } from '../../jobs/contract-version.js';
 import type { RerankJobPayload } from '../../jobs/rerank-job.js';
-import { BatchPlanner, type PlannedBatch } from './batch-planner.js';
+import { cachedBatchId, type CachedBatch } from '../../jobs/cached-batch.js';
+import { ScoreCache, usable } from '../cache/score-cache.js';
+import { ScoreKeys } from '../cache/score-key.js';
+import { BatchPlanner, type PlannedBatch, type PlannerCache } from './batch-planner.js';
 import { serializeError } from '../errors/serialized-error.js';
-import { openSource, PLAN_AHEAD_MESSAGES, sourceFile, type PlanAheadCredit, type PlanAheadMessage, type PlanAheadWork, type PlannedJob } from './plan-ahead.js';
+import { openSource, PLAN_AHEAD_MESSAGES, sourceFile, type PlanAheadCredit, type PlanAheadMessage, type PlanAheadWork, type PlannedItem } from './plan-ahead.js';
 
 /** A chunk is sent at this many jobs or this many UTF-16 units of document text, whichever comes first. */
 const CHUNK_JOBS = 8;
@@ -33,9 +36,9 @@ const post = (message: PlanAheadMessage): void => {
   credit -= 1;
 };
 
-const { runId, source, planner: plannerOptions } = workerData as PlanAheadWork;
+const { runId, source, planner: plannerOptions, cache: cacheSettings } = workerData as PlanAheadWork;
 
-let chunk: PlannedJob[] = [];
+let chunk: PlannedItem[] = [];
 let chunkChars = 0;
 /** Sends the pending jobs (if any) before an event, so that the receiver sees everything in reading order. */
 const flush = (): void => {
@@ -46,6 +49,19 @@ const flush = (): void => {
 };
 const take = (batches: PlannedBatch[]): void => {
   for (const batch of batches) {
+    if (batch.cached !== undefined) {
+      const hits = batch.cached;
+      const items = batch.docs.map((doc, i): CachedBatch['items'][number] => {
+        const hit = hits[i];
+        if (hit === undefined) throw new Error(`cached batch of query ${batch.queryId} lacks a score for ${doc.id}`);
+        return [doc.id, hit.score, doc.score ?? null, doc.rank ?? null, hit.passage ?? null];
+      });
+      const content = { queryId: batch.queryId, query: batch.query, items };
+      const id = cachedBatchId(runId, content);
+      chunk.push({ id, cached: { v: JOB_CONTRACT_VERSION, id, ...content } });
+      if (chunk.length >= CHUNK_JOBS) flush();
+      continue;
+    }
     const data: RerankJobPayload = { v: JOB_CONTRACT_VERSION, runId, queryId: batch.queryId, query: batch.query, docs: batch.docs };
     if (batch.unscored === true) data.unscored = true;
     chunk.push({ id: rerankJobId(data), data });
@@ -61,8 +77,22 @@ const waitForCredit = async (): Promise<void> => {
   }
 };
 
+let cacheStore: ScoreCache | undefined;
 try {
-  const planner = new BatchPlanner(plannerOptions, sourceFile(source));
+  let plannerCache: PlannerCache | undefined;
+  if (cacheSettings !== undefined) {
+    const store = ScoreCache.open(cacheSettings.dir);
+    cacheStore = store;
+    const { policy } = cacheSettings;
+    plannerCache = {
+      scoreKeys: new ScoreKeys(cacheSettings.identity),
+      lookup: (key) => {
+        const hit = store.get(key);
+        return hit !== undefined && usable(hit, policy) ? hit : undefined;
+      },
+    };
+  }
+  const planner = new BatchPlanner(plannerOptions, sourceFile(source), plannerCache);
   const pairs = openSource(source, {
     onReject: (reject) => {
       flush();
@@ -93,6 +123,8 @@ try {
 } catch (error) {
   flush();
   post({ type: 'error', error: serializeError(error) });
+} finally {
+  await cacheStore?.close();
 }
 // The credit listener would keep the thread alive; what was posted is delivered all the same.
 port.off('message', onCredit);

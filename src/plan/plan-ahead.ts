@@ -7,6 +7,9 @@ import { normalizePairReaderOptions, type PairReaderOptions, type PairReject, ty
 import { openRunPairs, type RunPairsOptions } from '../read/run-pairs.js';
 import type { ProducerTotals, ShapingTotals } from '../interfaces.js';
 import type { RerankJobPayload } from '../../jobs/rerank-job.js';
+import type { CachedBatch } from '../../jobs/cached-batch.js';
+import type { CachePolicy } from '../cache/score-cache.js';
+import type { ScoreIdentity } from '../cache/score-key.js';
 import type { PlannerOptions } from './batch-planner.js';
 
 /** Reader options that can cross to a thread: everything but the callbacks. */
@@ -37,16 +40,32 @@ export interface PlannedJob {
   data: RerankJobPayload;
 }
 
+/** A planned batch of cached scores, for the collector (cachedBatchId). */
+export interface PlannedCached {
+  id: string;
+  cached: CachedBatch;
+}
+
+export type PlannedItem = PlannedJob | PlannedCached;
+
+/** The score cache the planner looks pairs up in: where it is, the run's identity, which scores are usable. */
+export interface PlanCacheSettings {
+  dir: string;
+  identity: ScoreIdentity;
+  policy: CachePolicy;
+}
+
 /** What the thread is given. */
 export interface PlanAheadWork {
   runId: string;
   source: PairSource;
   planner: PlannerOptions;
+  cache?: PlanCacheSettings | undefined;
 }
 
 /** Messages from the thread, in the order the reader and the planner produced them. */
 export type PlanAheadMessage =
-  | { type: 'jobs'; jobs: PlannedJob[] }
+  | { type: 'jobs'; jobs: PlannedItem[] }
   | { type: 'reject'; reject: PairReject }
   | { type: 'notice'; notice: ReaderNotice }
   | { type: 'empty-text'; pair: EmptyTextPair }
@@ -78,15 +97,15 @@ export function sourceFile(source: PairSource): string {
   return source.kind === 'pairs' ? source.file : source.options.runFile;
 }
 
-/** The jobs of an input, and its totals once every job has been taken. */
-export interface PlannedInput extends AsyncIterable<PlannedJob> {
+/** The jobs (and cached batches) of an input, and its totals once every one has been taken. */
+export interface PlannedInput extends AsyncIterable<PlannedItem> {
   /** Queries, pairs and batches of the whole input; undefined until the last job has been taken. */
   readonly totals: (ProducerTotals & ShapingTotals) | undefined;
 }
 
 /**
  * The jobs of run `runId` for `source`: read, parsed, validated, planned into batches (BatchPlanner) and
- * made into job payloads with their ids, in a worker thread. Parsing is most of the producer's CPU: this
+ * made into job payloads with their ids (pairs the score cache holds, into cached batches), in a worker thread. Parsing is most of the producer's CPU: this
  * way it runs beside the enqueueing and collecting of the calling thread instead of taking turns with
  * them, and the pairs never reach the calling thread's heap. Same batches in the same order, same errors
  * (InputError with file, line and field), and the same `onReject`/`onNotice` calls, delivered in order
@@ -94,7 +113,7 @@ export interface PlannedInput extends AsyncIterable<PlannedJob> {
  * wait between the threads. Options are checked at once (UsageError); stopping the iteration early stops
  * the thread.
  */
-export function planAhead(runId: string, source: PairSource, planner: PlannerOptions, callbacks: PlanAheadCallbacks = {}): PlannedInput {
+export function planAhead(runId: string, source: PairSource, planner: PlannerOptions, callbacks: PlanAheadCallbacks = {}, cache?: PlanCacheSettings): PlannedInput {
   // Validate the options here, so that a bad option throws now, as openPairs would, not on the first job.
   openSource(source, {});
   const file = sourceFile(source);
@@ -104,12 +123,12 @@ export function planAhead(runId: string, source: PairSource, planner: PlannerOpt
     ...(callbacks.onNotice === undefined ? {} : { onNotice: callbacks.onNotice }),
   });
   let totals: (ProducerTotals & ShapingTotals) | undefined;
-  const work: PlanAheadWork = { runId, source, planner };
+  const work: PlanAheadWork = { runId, source, planner, cache };
   return {
     get totals() {
       return totals;
     },
-    async *[Symbol.asyncIterator](): AsyncGenerator<PlannedJob, void, undefined> {
+    async *[Symbol.asyncIterator](): AsyncGenerator<PlannedItem, void, undefined> {
       const thread = new Worker(compiledModule('./plan-ahead-thread.js', import.meta.url), { workerData: work });
       const inbox: PlanAheadMessage[] = [];
       let failure: Error | undefined;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { scoreIdentitySchema } from '../cache/score-key.js';
 import { PROMPT_TEMPLATES, QWEN3_FORMAT, RAW_FORMAT, type PromptFormat } from '../rerank/prompt.js';
 import { DEFAULT_PROVIDER, PROVIDER_NAMES } from '../rerank/providers/provider-name.js';
 
@@ -46,6 +47,18 @@ export const runConfigSchema = z.object({
   requestsPerMinute: z.number().int().positive().optional(),
   /** Most approximate tokens per minute over all workers. */
   tokensPerMinute: z.number().int().positive().optional(),
+  /**
+   * The score cache, when the run uses one: the identity its keys hash, and which cached scores the
+   * producer may use (CachePolicy), fixed when the run starts so that a resumed run plans the same batches.
+   */
+  cache: z
+    .object({
+      identity: scoreIdentitySchema,
+      asOf: z.number(),
+      maxAgeMs: z.number().nonnegative().optional(),
+      refresh: z.boolean(),
+    })
+    .optional(),
 });
 
 export type RunConfig = z.output<typeof runConfigSchema>;

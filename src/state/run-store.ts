@@ -54,6 +54,10 @@ export class RunStore {
     return `${this.prefix}:rb:run:${runId}:done`;
   }
 
+  private cachedKey(runId: string): string {
+    return `${this.prefix}:rb:run:${runId}:cached`;
+  }
+
   private tokensKey(runId: string, minute: number): string {
     return `${this.prefix}:rb:run:${runId}:tpm:${minute}`;
   }
@@ -181,13 +185,41 @@ export class RunStore {
     return jobIds.map((id, i) => states[i] !== 'unknown' || collectedIds.has(id));
   }
 
+  /**
+   * Hand cached batches (JSON, see jobs/cached-batch.ts) to the collector: appended to the run's list,
+   * which the collector reads from the head and trims once what it read is on its disk. Those collected
+   * already (a resumed producer) are left out.
+   */
+  async pushCached(runId: string, batches: { id: string; json: string }[]): Promise<number> {
+    if (batches.length === 0) return 0;
+    const collected = await this.redis.smismember(this.doneKey(runId), ...batches.map((batch) => batch.id));
+    const fresh = batches.filter((_, i) => collected[i] !== 1).map((batch) => batch.json);
+    if (fresh.length > 0) await this.redis.rpush(this.cachedKey(runId), ...fresh);
+    return fresh.length;
+  }
+
+  /** The first `count` cached batches not yet collected (JSON text, to be parsed with the contract's schema). */
+  async readCached(runId: string, count: number): Promise<string[]> {
+    return this.redis.lrange(this.cachedKey(runId), 0, count - 1);
+  }
+
+  /** Drop the first `count` cached batches: they are on the collector's disk. */
+  async dropCached(runId: string, count: number): Promise<void> {
+    await this.redis.ltrim(this.cachedKey(runId), count, -1);
+  }
+
+  /** Cached batches waiting for the collector. */
+  async cachedWaiting(runId: string): Promise<number> {
+    return this.redis.llen(this.cachedKey(runId));
+  }
+
   async collectedCount(runId: string): Promise<number> {
     return this.redis.scard(this.doneKey(runId));
   }
 
   /** Remove every key of the run that this store owns. */
   async delete(runId: string): Promise<void> {
-    await this.redis.del(this.runKey(runId), this.doneKey(runId));
+    await this.redis.del(this.runKey(runId), this.doneKey(runId), this.cachedKey(runId));
     await this.redis.srem(this.registryKey, runId);
   }
 }

@@ -56,6 +56,7 @@ export async function writeManifest(outDir: string, m: ManifestInput): Promise<v
       documents_passages_cut: producer.passagesCut ?? 0,
       passages_cut_to_token_cap: producer.textsCut ?? 0,
       api_requests: m.summary.apiRequests,
+      cache_hits: m.summary.cachedPairs,
       retries: m.summary.apiRequests - m.summary.sentBatches + m.summary.jobRetries,
       rate_limited: m.summary.rateLimited,
     },
@@ -68,6 +69,18 @@ export async function writeManifest(outDir: string, m: ManifestInput): Promise<v
       approx_tokens: producer.tokens ?? null,
       characters: producer.characters ?? null,
     },
+    // The score cache: which cached scores the run could use, what it found, and what that saved.
+    cache:
+      config.cache === undefined
+        ? null
+        : {
+            as_of: new Date(config.cache.asOf).toISOString(),
+            max_age_ms: config.cache.maxAgeMs ?? null,
+            refresh: config.cache.refresh,
+            hits: m.summary.cachedPairs,
+            misses: producer.cacheMisses ?? null,
+            requests_saved: producer.requestsSaved ?? null,
+          },
     provider: config.provider,
     model: config.model ?? null,
     api_url: config.apiUrl,

@@ -34,6 +34,9 @@ export interface OutputSummary {
   jobRetries: number;
   /** 429 answers seen. */
   rateLimited: number;
+  /** Pairs whose scores came from the score cache (in no request), and the batches they formed. */
+  cachedPairs: number;
+  cachedBatches: number;
   /**
    * Candidates written once though scored twice: a (query_id, doc_id) repeated across far-apart blocks of
    * lines, which the reader cannot see in bounded memory (its 'regrouped-queries' notice). Absent when none.
@@ -160,7 +163,7 @@ export async function writeOutputs(spool: Spool, options: OutputOptions): Promis
   const baseline = options.qrels === undefined ? undefined : new Evaluator(options.qrels, evalOptions);
   /** Queries with no first-stage order: out of the baseline, and of the comparison. */
   const withoutBaseline = new Set<string>();
-  const summary: OutputSummary = { queries: 0, scoredPairs: 0, failedPairs: 0, failedBatches: 0, unscoredPairs: 0, scoredBatches: 0, sentBatches: 0, apiRequests: 0, jobRetries: 0, rateLimited: 0 };
+  const summary: OutputSummary = { queries: 0, scoredPairs: 0, failedPairs: 0, failedBatches: 0, unscoredPairs: 0, scoredBatches: 0, sentBatches: 0, apiRequests: 0, jobRetries: 0, rateLimited: 0, cachedPairs: 0, cachedBatches: 0 };
 
   try {
     const groups = spool.groupByQuery();
@@ -182,6 +185,10 @@ export async function writeOutputs(spool: Spool, options: OutputOptions): Promis
           if (record.requests > 0) summary.sentBatches += 1;
           summary.apiRequests += record.requests;
           summary.rateLimited += record.rateLimited;
+          if (record.cached === true) {
+            summary.cachedBatches += 1;
+            summary.cachedPairs += record.items.length;
+          }
           for (const [docId, score, originalScore, originalRank, passage] of record.items) {
             // One object per pair, in both lists: this loop runs once per pair.
             const item: RankedItem = { docId, score: score ?? 0, originalScore, originalRank };

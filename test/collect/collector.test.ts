@@ -55,7 +55,7 @@ function planned(jobs: RerankJobPayload[]): PlannedInput {
     totals: {
       queries: list.length, pairs, batches: list.length,
       requests: list.length, texts: pairs, units: list.length, tokens: Math.ceil(characters / 4), characters,
-      deduplicated: 0, split: 0, passages: 0, passagesCut: 0, textsCut: 0,
+      deduplicated: 0, split: 0, passages: 0, passagesCut: 0, textsCut: 0, cacheHits: 0, cacheMisses: 0, requestsSaved: 0,
     },
     async *[Symbol.asyncIterator](): AsyncGenerator<PlannedJob> {
       yield* list;

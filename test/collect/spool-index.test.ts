@@ -37,4 +37,15 @@ describe('SpoolIndex', () => {
     expect(index.get(jobId(1))).toEqual(ref(2));
     expect([...index.entries()].map(([id]) => id).sort()).toEqual([jobId(1), 'b-1'].sort());
   });
+
+  it('keeps a cached batch (c-) apart from a job (b-) with the same bits', () => {
+    const index = new SpoolIndex();
+    const bits = createHash('sha256').update('same').digest('hex').slice(0, 40);
+    index.set(`b-${bits}`, ref(1));
+    index.set(`c-${bits}`, ref(2, 'ok'));
+    expect(index.get(`b-${bits}`)).toEqual(ref(1));
+    expect(index.get(`c-${bits}`)).toEqual(ref(2));
+    expect(new Map(index.entries())).toEqual(new Map([[`b-${bits}`, ref(1)], [`c-${bits}`, ref(2)]]));
+    expect(index.totals).toEqual({ ok: 2, fail: 0 });
+  });
 });

@@ -27,7 +27,7 @@ const cleanups = cleanupAfterAll();
 
 /** What the planner counts for `total` one-document batches of plannedJob: one request and one text each. */
 function shapingOf(total: number): ShapingTotals {
-  return { requests: total, texts: total, units: total, tokens: total * 3, characters: total * 9, deduplicated: 0, split: 0, passages: 0, passagesCut: 0, textsCut: 0 };
+  return { requests: total, texts: total, units: total, tokens: total * 3, characters: total * 9, deduplicated: 0, split: 0, passages: 0, passagesCut: 0, textsCut: 0, cacheHits: 0, cacheMisses: 0, requestsSaved: 0 };
 }
 
 function plannedJob(runId: string, i: number): PlannedJob {

@@ -1,9 +1,12 @@
+import { rm } from 'node:fs/promises';
 import type { TestProject } from 'vitest/node';
 import { startRedisServer, type RedisServerProcess } from '../../src/redis/redis-server-process.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     redisUrl: string;
+    /** XDG_CACHE_HOME of every test (vitest.config.ts), removed after the suite. */
+    cacheHome: string;
   }
 }
 
@@ -34,5 +37,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     stop = () => server.stop();
   }
   project.provide('redisUrl', url);
-  return stop;
+  const cacheHome = project.config.provide.cacheHome;
+  return async () => {
+    await stop();
+    if (cacheHome !== undefined) await rm(cacheHome, { recursive: true, force: true });
+  };
 }

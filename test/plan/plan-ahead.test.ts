@@ -9,10 +9,17 @@ import { plannerOptionsOf, requestShapeOf } from '../../src/options/request-shap
 import { resolveOptions } from '../../src/options/resolve-options.js';
 import { rerankJobId } from '../../jobs/job-id.js';
 import { JOB_CONTRACT_VERSION, type RerankJobPayload } from '../../jobs/rerank-job.js';
-import { planAhead, type EmptyTextPair, type PlainReaderOptions, type PlannedJob } from '../../src/plan/plan-ahead.js';
+import { planAhead, type EmptyTextPair, type PlainReaderOptions, type PlannedItem, type PlannedJob } from '../../src/plan/plan-ahead.js';
 import { openPairs, type PairReject, type ReaderNotice } from '../../src/read/index.js';
 
 // The thread runs the compiled reader and planner (dist/), which `npm test` builds first.
+
+/** A planned job (no cache is given here, so the planner makes no cached batches). */
+function plannedJob(item: PlannedItem): PlannedJob {
+  if ('cached' in item) throw new Error(`unexpected cached batch ${item.id}`);
+  return item;
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'rerank-batch-plan-ahead-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -79,7 +86,7 @@ describe('planAhead: reading and planning in a worker thread', () => {
       onNotice: (notice) => events.push(['notice', notice.kind]),
     });
     expect(planned.totals).toBeUndefined();
-    for await (const job of planned) events.push(['job', job]);
+    for await (const job of planned) events.push(['job', plannedJob(job)]);
     expect(events).toEqual(expected.events);
     expect(planned.totals).toEqual(expected.totals);
     expect(planned.totals).toMatchObject({ queries: 100, pairs: 2998, batches: 500 });
@@ -93,7 +100,7 @@ describe('planAhead: reading and planning in a worker thread', () => {
     const file = write('empty.csv', 'qid,query,docid,text\n1,q,a,alpha\n1,q,b,\n1,q,c,gamma\n');
     const empty: EmptyTextPair[] = [];
     const batches: RerankJobPayload[] = [];
-    for await (const job of planAhead(RUN, { kind: 'pairs', file, options: { onEmptyText: 'score-lowest' } }, PLANNER, { onEmptyText: (pair) => empty.push(pair) })) batches.push(job.data);
+    for await (const job of planAhead(RUN, { kind: 'pairs', file, options: { onEmptyText: 'score-lowest' } }, PLANNER, { onEmptyText: (pair) => empty.push(pair) })) batches.push(plannedJob(job).data);
     expect(empty).toEqual([{ line: 3, queryId: '1', docId: 'b', field: 'document' }]);
     expect(batches.map((b) => [b.unscored === true, b.docs.map((d) => d.id)])).toEqual([
       [false, ['a', 'c']],
@@ -106,7 +113,7 @@ describe('planAhead: reading and planning in a worker thread', () => {
     const docsFile = write('docs.tsv', 'a\talpha\nb\tbeta\n');
     const queriesFile = write('queries.tsv', '1\tfirst\n2\tsecond\n');
     const jobs: PlannedJob[] = [];
-    for await (const job of planAhead(RUN, { kind: 'run', options: { runFile, docsFile, queriesFile } }, PLANNER)) jobs.push(job);
+    for await (const job of planAhead(RUN, { kind: 'run', options: { runFile, docsFile, queriesFile } }, PLANNER)) jobs.push(plannedJob(job));
     expect(jobs.map((job) => job.data)).toEqual([
       { v: JOB_CONTRACT_VERSION, runId: RUN, queryId: '1', query: 'first', docs: [{ id: 'a', text: 'alpha', score: 3.5, rank: 1 }, { id: 'b', text: 'beta', score: 2.5, rank: 2 }] },
       { v: JOB_CONTRACT_VERSION, runId: RUN, queryId: '2', query: 'second', docs: [{ id: 'a', text: 'alpha', score: 9, rank: 1 }] },
