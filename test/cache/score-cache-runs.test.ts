@@ -94,6 +94,29 @@ describe('score cache: the same input twice', () => {
   });
 });
 
+describe('score cache: submit, then collect', () => {
+  it('a submission whose pairs are all cached queues no job: collect writes it with no worker and no request', async () => {
+    const tmp = await tempDir('cache-submit');
+    cleanups.push(tmp.remove);
+    const server = await startRerankServer({ apiKey: API_KEY });
+    cleanups.push(() => server.close());
+    const prefix = uniquePrefix('cache-submit');
+    cleanups.push(() => deletePrefix(redisUrl(), prefix));
+    const env = cacheEnv(join(tmp.dir, 'xdg'), { REDIS_URL: redisUrl(), RERANK_API_KEY: API_KEY });
+    const cold = await runCli(runArgs(join(tmp.dir, 'cold'), prefix, server.url), env);
+    expect(cold.code, cold.stderr).toBe(0);
+    const requests = server.stats.requests;
+
+    const submitted = await runCli(['submit', '-i', PAIRS, '--prefix', prefix, '--api-url', server.url, '--max-docs-per-request', '10', '--run-id', 'cached-submit'], env);
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const collected = await runCli(['collect', '--run-id', 'cached-submit', '--prefix', prefix, '--qrels', QRELS, '-o', join(tmp.dir, 'collected'), '--no-workers'], env);
+    expect(collected.code, collected.stderr).toBe(0);
+    expect(server.stats.requests).toBe(requests);
+    await expectSameOutputs(join(tmp.dir, 'collected'), join(tmp.dir, 'cold'));
+    expect((await manifestOf(join(tmp.dir, 'collected'))).counts).toMatchObject({ api_requests: 0, cache_hits: PAIR_COUNT });
+  });
+});
+
 describe('score cache: an input with 5% of its documents edited', () => {
   it('sends exactly the changed pairs, packed into full batches; the unchanged ones rank with their cached scores', async () => {
     const tmp = await tempDir('cache-edited');
