@@ -17,6 +17,16 @@ type RerankWorker = Worker<RerankJobPayload, RerankJobResult, string>;
 interface Served {
   worker: RerankWorker;
   connection: RedisConnection;
+  /** Set once the worker has started (its connection is ready): see closeWorker. */
+  started: boolean;
+}
+
+/**
+ * Close a served worker: at once when it has started, so that it takes no further job (even a microtask
+ * later it may take one, and send one more request); else once it has (closeWhenStarted, bounded).
+ */
+function closeWorker(served: Served, force = false): Promise<void> {
+  return served.started ? served.worker.close(force) : closeWhenStarted(served.worker, force);
 }
 
 /**
@@ -154,7 +164,14 @@ export class WorkerHost {
         if (final) this.failed += 1;
         this.logger.debug({ runId, jobId: job.id, attemptsMade: job.attemptsMade, final, err: err.message }, 'batch attempt failed');
       });
-      this.workers.set(runId, { worker, connection });
+      const served: Served = { worker, connection, started: false };
+      worker.waitUntilReady().then(
+        () => {
+          served.started = true;
+        },
+        () => undefined,
+      );
+      this.workers.set(runId, served);
       this.events.emit('worker-serving', { runId, concurrency: this.options.concurrency, rateLimit: rateLimit ?? null });
     } finally {
       this.starting.delete(runId);
@@ -166,7 +183,7 @@ export class WorkerHost {
     if (served === undefined) return;
     this.workers.delete(runId);
     // force: do not wait for in-flight jobs of a run that is over (aborted or gone).
-    await closeWhenStarted(served.worker, true);
+    await closeWorker(served, true);
     await served.connection.quit().catch(() => undefined);
     // A long-lived worker sees many runs: keep no client (and no keep-alive sockets) of one it left.
     await this.processor.release(runId);
@@ -211,7 +228,7 @@ export class WorkerHost {
     this.closing = true;
     if (this.timer !== undefined) clearInterval(this.timer);
     const served = [...this.workers.values()];
-    await Promise.all(served.map(({ worker }) => closeWhenStarted(worker)));
+    await Promise.all(served.map((one) => closeWorker(one)));
     await Promise.all(served.map(({ connection }) => connection.quit().catch(() => undefined)));
     for (const runId of this.workers.keys()) await this.processor.release(runId);
     this.workers.clear();
