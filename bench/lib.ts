@@ -39,7 +39,7 @@ export interface BenchContext {
   /** Scale factor: 1 for the full suite, 0.1 with --quick. */
   scale: number;
   quick: boolean;
-  /** Pairs of the large memory run (default 2,000,000; --large-pairs N). */
+  /** Pairs of the large runs of memory and cache (default 2,000,000; --large-pairs N). */
   largePairs: number;
   /** Added to the seed of every synthetic corpus (--seed N; default 0): another corpus of the same shape. */
   seed: number;
@@ -200,16 +200,30 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = process.env, n
   };
 }
 
-/** Peak RSS of a process: VmHWM from /proc/PID/status, sampled until stop() (the process may have exited by then). */
+/**
+ * Peak RSS of a process: VmHWM from /proc/PID/status, sampled until stop() (the process may have exited by then).
+ * Beside it, the largest RssAnon (heap, stacks, malloc) and RssFile (mapped files: the node binary, an LMDB
+ * map) seen by the samples: sampled, so a spike between two samples is missed, unlike VmHWM.
+ */
 export interface RssWatcher {
-  stop(): Promise<{ peakBytes: number; samples: number }>;
+  stop(): Promise<{ peakBytes: number; samples: number; peakAnonBytes: number; peakFileBytes: number }>;
 }
 
-async function readHwmBytes(pid: number): Promise<number | undefined> {
+interface RssStatus {
+  hwm: number;
+  anon: number;
+  file: number;
+}
+
+async function readRssStatus(pid: number): Promise<RssStatus | undefined> {
   try {
     const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    const match = /^VmHWM:\s+(\d+)\s+kB/m.exec(status);
-    return match?.[1] === undefined ? undefined : Number(match[1]) * 1024;
+    const kb = (field: string): number | undefined => {
+      const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status);
+      return match?.[1] === undefined ? undefined : Number(match[1]) * 1024;
+    };
+    const hwm = kb('VmHWM');
+    return hwm === undefined ? undefined : { hwm, anon: kb('RssAnon') ?? 0, file: kb('RssFile') ?? 0 };
   } catch {
     return undefined;
   }
@@ -217,13 +231,17 @@ async function readHwmBytes(pid: number): Promise<number | undefined> {
 
 export function watchRss(pid: number, intervalMs = 100): RssWatcher {
   let peak = 0;
+  let peakAnon = 0;
+  let peakFile = 0;
   let samples = 0;
   let reading: Promise<void> = Promise.resolve();
   const sample = (): void => {
-    reading = readHwmBytes(pid).then((bytes) => {
-      if (bytes !== undefined) {
+    reading = readRssStatus(pid).then((status) => {
+      if (status !== undefined) {
         samples++;
-        peak = Math.max(peak, bytes);
+        peak = Math.max(peak, status.hwm);
+        peakAnon = Math.max(peakAnon, status.anon);
+        peakFile = Math.max(peakFile, status.file);
       }
     });
   };
@@ -233,7 +251,7 @@ export function watchRss(pid: number, intervalMs = 100): RssWatcher {
     async stop() {
       clearInterval(timer);
       await reading;
-      return { peakBytes: peak, samples };
+      return { peakBytes: peak, samples, peakAnonBytes: peakAnon, peakFileBytes: peakFile };
     },
   };
 }

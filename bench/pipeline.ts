@@ -8,8 +8,12 @@ export interface TimedRun {
   wallMs: number;
 }
 
-/** No API key for the local server; set so the pipeline does not warn about a missing one. */
-export const BENCH_ENV: NodeJS.ProcessEnv = { ...process.env, RERANK_API_KEY: 'bench-local-server-takes-no-key' };
+/**
+ * No API key for the local server; set so the pipeline does not warn about a missing one. The score
+ * cache is off: the benchmarks measure the pipeline, and would otherwise find their own earlier scores
+ * (the `cache` benchmark turns it on, with a cache directory of its own).
+ */
+export const BENCH_ENV: NodeJS.ProcessEnv = { ...process.env, RERANK_API_KEY: 'bench-local-server-takes-no-key', RERANK_BATCH_CACHE: 'false' };
 delete BENCH_ENV.REDIS_URL;
 delete BENCH_ENV.RERANK_API_URL;
 

@@ -1,14 +1,15 @@
 /**
  * `npm run bench [-- [--quick] [--large-pairs N] [--seed N] [--input FILE] [name...]]`: runs the benchmarks
- * (all, or the named ones: overhead, latency, rate, scale, memory, cost), prints a Markdown table with the
- * machine's facts and
- * writes the same to bench/results/latest.json (latest-quick.json with --quick) and latest.md.
+ * (all, or the named ones: overhead, latency, rate, scale, memory, cost, cache), prints a Markdown table with the
+ * machine's facts and writes the same to bench/results/latest.json and latest.md (latest-quick.* with
+ * --quick; a subset to latest-NAME.*, e.g. latest-cache.*, leaving the full run's files as they were).
  * Benchmarks measure and report; they never fail the build (the exit code is 0 even when a target is
  * missed, and non-zero only when a benchmark could not run).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { benchLogger, machineFacts, repoRoot, type BenchContext, type BenchResult, type BenchRow, type MachineFacts } from './lib.js';
+import { cache } from './cache.js';
 import { cost } from './cost.js';
 import { memory } from './memory.js';
 import { overhead } from './overhead.js';
@@ -22,6 +23,7 @@ const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = 
   scale: scaleOut,
   memory,
   cost,
+  cache,
 };
 
 interface Args {
@@ -116,7 +118,9 @@ async function main(): Promise<void> {
 
   const dir = join(repoRoot, 'bench', 'results');
   await mkdir(dir, { recursive: true });
-  const base = args.quick ? 'latest-quick' : 'latest';
+  // A subset gets files of its own: the full run's figures stay whole beside it.
+  const subset = args.names.length === Object.keys(BENCHMARKS).length ? '' : `-${args.names.join('-')}`;
+  const base = `${args.quick ? 'latest-quick' : 'latest'}${subset}`;
   const json = {
     mode: args.quick ? 'quick' : 'full',
     startedAt: started.toISOString(),

@@ -91,6 +91,14 @@ function decodeValue(value: Buffer): CachedScore | undefined {
   return entry;
 }
 
+/**
+ * Address space reserved for the store's memory map up front (not disk, not memory: the file grows as
+ * scores are added): grown step by step, lmdb-js maps the file anew at each step and the old maps stay
+ * resident, a run's memory growing by as much again as the store. Not on Windows, where LMDB makes the
+ * file as large as the map.
+ */
+const MAP_BYTES = process.platform === 'win32' ? undefined : 2 ** 38;
+
 /** What `cache stats` shows. */
 export interface CacheStats {
   dir: string;
@@ -137,7 +145,7 @@ export class ScoreCache {
   static open(dir: string): ScoreCache {
     try {
       mkdirSync(dir, { recursive: true });
-      const root = open({ path: dir, maxDbs: 4 });
+      const root = open({ path: dir, maxDbs: 4, ...(MAP_BYTES === undefined ? {} : { mapSize: MAP_BYTES }) });
       const scores = root.openDB<Buffer, Buffer>({ name: 'scores', keyEncoding: 'binary', encoding: 'binary' });
       const identities = root.openDB<string, number>({ name: 'identities', keyEncoding: 'uint32', encoding: 'string' });
       const counters = root.openDB<Counters, string>({ name: 'counters', encoding: 'json' });
@@ -155,13 +163,15 @@ export class ScoreCache {
 
   /**
    * Store scores in one transaction; resolves once it is committed (it then outlives this process), and
-   * with `durable` once it is flushed to disk too (it then outlives the machine's power).
+   * with `durable` once it and every earlier commit are flushed to disk (they then outlive a power cut).
    */
   async put(entries: readonly CacheEntry[], durable = true): Promise<void> {
-    if (entries.length === 0) return;
-    await this.scores.transaction(() => {
-      for (const entry of entries) void this.scores.put(entry.key, encodeValue(entry));
-    });
+    if (entries.length > 0) {
+      await this.scores.transaction(() => {
+        for (const entry of entries) void this.scores.put(entry.key, encodeValue(entry));
+      });
+    }
+    // Every commit so far, this one's or earlier ones' (a worker's, not flushed).
     if (durable) await this.root.flushed;
   }
 

@@ -145,8 +145,9 @@ export class Collector {
         if (cache !== undefined) entries.push(...cacheEntries(job, record, cache.scoreKeys));
       }
       // In the cache before the spool: whatever a spool holds, the cache holds too, so a run whose spool
-      // and Redis state are lost scores none of it again.
-      if (cache !== undefined) await cache.store.put(entries);
+      // and Redis state are lost scores none of it again. Scores a worker of this process stored already
+      // are not written twice (a write copies pages; a read does not), only flushed to disk.
+      if (cache !== undefined) await cache.store.put(entries.filter((entry) => cache.store.get(entry.key)?.score !== entry.score));
       // Durable on disk (fsync'd), then recorded as collected, then removed from Redis, in this order:
       // a job is in Redis or in the run's collected set at every moment (see RunStore.collectedOrQueued).
       added += await this.spool.append(records);

@@ -78,6 +78,15 @@ const waitForCredit = async (): Promise<void> => {
 };
 
 let cacheStore: ScoreCache | undefined;
+/**
+ * Closed before the last message: once it has that, the main thread terminates this thread, and a store
+ * closing while the thread is torn down is a fatal native error (lmdb-js throws into a dying isolate).
+ */
+const closeCache = async (): Promise<void> => {
+  const store = cacheStore;
+  cacheStore = undefined;
+  await store?.close();
+};
 try {
   let plannerCache: PlannerCache | undefined;
   if (cacheSettings !== undefined) {
@@ -119,12 +128,12 @@ try {
     await waitForCredit();
   }
   flush();
+  await closeCache();
   post({ type: 'done', totals: planner.totals });
 } catch (error) {
   flush();
+  await closeCache().catch(() => undefined);
   post({ type: 'error', error: serializeError(error) });
-} finally {
-  await cacheStore?.close();
 }
 // The credit listener would keep the thread alive; what was posted is delivered all the same.
 port.off('message', onCredit);
