@@ -137,6 +137,11 @@ async function cliRun(s: Scenario, input: string, name: string, options: { exter
   }
 }
 
+/** A run's figures without its output directory (a temporary path of this machine, kept out of the results). */
+function withoutPath({ out: _out, ...figures }: RunFigures): Omit<RunFigures, 'out'> {
+  return figures;
+}
+
 /** A private Redis, the local rerank server and a fresh cache directory for `body`; all stopped after it. */
 async function withScenario<T>(dir: string, name: string, body: (s: Scenario) => Promise<T>, latencyMs = 0): Promise<T> {
   const redis = await startRedisServer();
@@ -450,7 +455,7 @@ export async function cache(ctx: BenchContext): Promise<BenchResult> {
         corpusBytes: corpus.bytes,
         concurrency: CONCURRENCY,
         changes,
-        runs: { noCache, cold, warm, changed },
+        runs: Object.fromEntries([noCache, cold, warm, changed].map((r) => [r.name, withoutPath(r)])),
         storeRatio,
         warmRatio,
         identical: small.identical,
@@ -459,7 +464,7 @@ export async function cache(ctx: BenchContext): Promise<BenchResult> {
         requestsPerTouched,
         lookups: { ...lookups, perSecond: lookupRate },
         disk: { ...disk, perPair },
-        large: { pairs: largeCorpus.pairs, corpusBytes: largeCorpus.bytes, generateMs: largeGenMs, cold: large.cold, warm: large.warm, disk: { ...large.disk, perPair: largePerPair }, warmClean: largeWarmClean },
+        large: { pairs: largeCorpus.pairs, corpusBytes: largeCorpus.bytes, generateMs: largeGenMs, cold: withoutPath(large.cold), warm: withoutPath(large.warm), disk: { ...large.disk, perPair: largePerPair }, warmClean: largeWarmClean },
       },
     };
   });
