@@ -13,7 +13,7 @@ import { evaluateRunFile, readQrels, splitMeasureList, type EvaluationResult } f
 export interface EvaluateFilesOptions {
   /** TREC qrels file: `qid iter docid rel` (or `qid docid rel`). */
   qrels: string;
-  /** Run file: a TREC run (`qid Q0 docid rank score tag`), or a ranked.jsonl (name ending `.jsonl`). */
+  /** Run file: a TREC run (`qid Q0 docid rank score tag`), or a ranked.jsonl (name ending `.jsonl` or `.jsonl.gz`). */
   run: string;
   /**
    * Measures, trec_eval `-m` style, as `eval --measures` takes them: a list such as

@@ -41,7 +41,7 @@ export function registerDiffCommand(program: Command, setExitCode: (code: number
     await runDiff({ a, b, rboP: options.rboP, topK: options.topK, mostMoved: options.mostMoved, json: options.json }, io);
     setExitCode(ExitCode.Ok);
   })
-    .argument('<a>', 'ranking A: TREC run, or ranked.jsonl (a name ending .jsonl)')
+    .argument('<a>', 'ranking A: TREC run, or ranked.jsonl (a name ending .jsonl or .jsonl.gz)')
     .argument('<b>', 'ranking B, compared against A (same formats)');
 }
 

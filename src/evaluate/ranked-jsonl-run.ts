@@ -10,8 +10,14 @@ export interface RankedJsonlQuery {
   line: number;
 }
 
+/** Whether `file` is read as a ranked.jsonl (a name ending `.jsonl`, or `.jsonl.gz` gzipped), not as a TREC run. */
+export function isRankedJsonlFile(file: string): boolean {
+  const name = file.toLowerCase();
+  return name.endsWith('.jsonl') || name.endsWith('.jsonl.gz');
+}
+
 /**
- * Streams the project's ranked.jsonl, one query per line:
+ * Streams the project's ranked.jsonl (gzipped when its name ends `.gz`), one query per line:
  * `{"query_id", "query", "results": [{"doc_id", "score", "rank", "original_rank", "original_score"}]}`.
  * Only query_id, results[].doc_id and results[].score are used (the score ranks; rank fields are ignored).
  * Blank lines are skipped.

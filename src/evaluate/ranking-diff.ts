@@ -3,7 +3,7 @@ import { UsageError } from '../errors/usage-error.js';
 import { compareUtf8 } from '../read/byte-order.js';
 import { sortTrecOrder, type ScoredDoc } from '../read/trec-order.js';
 import { formatFixed } from './format.js';
-import { iterateRankedJsonl } from './ranked-jsonl-run.js';
+import { isRankedJsonlFile, iterateRankedJsonl } from './ranked-jsonl-run.js';
 import { readTrecRun } from './trec-run.js';
 
 /** Defaults of {@link diffRankings}; the option table (`diff --rbo-p`, `--top-k`, `--most-moved`) takes them from here. */
@@ -11,7 +11,7 @@ export const RANKING_DIFF_DEFAULTS = { rboP: 0.9, topK: 10, mostMoved: 10 } as c
 
 /** What {@link diffRankings} compares, and how. */
 export interface DiffRankingsOptions {
-  /** Ranking A: a TREC run (`qid Q0 docid rank score tag`), or a ranked.jsonl (name ending `.jsonl`), as `eval --run` reads them. */
+  /** Ranking A: a TREC run (`qid Q0 docid rank score tag`), or a ranked.jsonl (name ending `.jsonl` or `.jsonl.gz`), as `eval --run` reads them. */
   a: string;
   /** Ranking B, same formats (each file's format is detected on its own). */
   b: string;
@@ -249,14 +249,9 @@ function rankedIds(docs: readonly ScoredDoc[]): string[] {
   return sortTrecOrder(docs).map((doc) => doc.docId);
 }
 
-/** True for a ranked.jsonl: the rule `eval --run` follows (readTrecRun, evaluateRunFile). */
-function isRankedJsonl(file: string): boolean {
-  return file.toLowerCase().endsWith('.jsonl');
-}
-
 /** The queries of a ranking file, one at a time: streamed from a ranked.jsonl, from the whole file read first for a TREC run. */
 async function* iterateRanking(file: string): AsyncGenerator<{ queryId: string; docs: ScoredDoc[]; line?: number }> {
-  if (isRankedJsonl(file)) {
+  if (isRankedJsonlFile(file)) {
     yield* iterateRankedJsonl(file);
     return;
   }
@@ -291,7 +286,7 @@ function mean(values: readonly number[]): number {
  * Compares two rankings of the same queries (B against A), query by query: Kendall's tau-b, RBO_ext,
  * top-k overlap, documents only in one; then means over the queries in both, the queries only in one,
  * how many queries' top k changed, and the queries that moved most (lowest RBO). Each file is a TREC run
- * or a ranked.jsonl (name ending `.jsonl`), read as `eval --run` reads it (same readers, same errors);
+ * or a ranked.jsonl (name ending `.jsonl` or `.jsonl.gz`), read as `eval --run` reads it (same readers, same errors);
  * documents are ranked in trec_eval's order (score descending, ties by doc id in descending byte order),
  * so ranks are deterministic and the rank column / field is ignored.
  *

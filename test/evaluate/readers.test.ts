@@ -84,6 +84,14 @@ describe('ranked.jsonl runs', () => {
     expect(await readTrecRun(path)).toEqual(new Map([['q', [{ docId: 'd', score: 2 }]]]));
   });
 
+  it('reads a gzipped ranked.jsonl (.jsonl.gz) as the same run, for eval and diff alike', async () => {
+    const text = jsonl([{ query_id: 'q', results: [{ doc_id: 'd', score: 2 }, { doc_id: 'e', score: 1 }] }]);
+    const plain = await readTrecRun(file('g.jsonl', text));
+    expect(await readTrecRun(file('g.jsonl.gz', gzipSync(text)))).toEqual(plain);
+    const qrels = await readQrels(file('g.qrels', 'q 0 e 1\n'));
+    expect(await evaluateRunFile(qrels, join(dir, 'g.jsonl.gz'))).toEqual(await evaluateRunFile(qrels, join(dir, 'g.jsonl')));
+  });
+
   it('reports bad lines with file, line and field', async () => {
     const path = file('b.jsonl', jsonl([{ query_id: 'q', results: [] }, { query_id: 'r', results: [{ doc_id: 'd', score: 'high' }] }]));
     const error = await inputError(readRankedJsonlRun(path));
