@@ -77,8 +77,8 @@ export const COMMANDS = {
     required: ['runId'],
   },
   estimate: {
-    description: 'read the input as `run` would and print what its requests would send and cost (requests, billing units, characters, approximate tokens; the cost with --price), without calling the API or Redis',
-    options: [...INPUT, ...SHAPE, 'price', 'json', 'logLevel'],
+    description: 'read the input as `run` would and print what its requests would send and cost (requests, billing units, characters, approximate tokens; the cost with --price; pairs the score cache holds are not sent), without calling the API or Redis',
+    options: [...INPUT, ...SHAPE, 'apiUrl', ...CACHE, 'price', 'json', 'logLevel'],
     required: [],
   },
   serve: {

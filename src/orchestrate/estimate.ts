@@ -1,9 +1,10 @@
+import { existsSync } from 'node:fs';
 import { UsageError } from '../errors/usage-error.js';
 import type { ProducerTotals, ShapingTotals } from '../interfaces.js';
-import { planAhead } from '../plan/plan-ahead.js';
-import { plannerOptionsOf, requestShapeOf, type RequestShape } from '../options/request-shape.js';
+import { planAhead, type PlanCacheSettings } from '../plan/plan-ahead.js';
+import { endpointOf, plannerOptionsOf, requestShapeOf, scoreIdentityOf, type RequestShape } from '../options/request-shape.js';
 import { resolveOptions, type GivenOptions, type Resolved } from '../options/resolve-options.js';
-import { checkInputSettings, pairSourceOf } from '../options/run-options.js';
+import { cacheDirOf, checkInputSettings, pairSourceOf } from '../options/run-options.js';
 import { PROVIDERS, type BillingUnit } from '../rerank/providers/index.js';
 
 /** Options of `estimate` as the library takes them. */
@@ -26,6 +27,8 @@ export interface EstimateReport {
   /** Pairs the input held that the run would not send: bad rows skipped, empty texts, repeated pairs; and documents cut. */
   input: { rejected: number; emptyText: number; duplicates: number; truncated: number };
   cost: { price: Price; quantity: number; amount: number } | undefined;
+  /** The score cache looked up (the totals then count only what it lacks), or null: --no-cache, --refresh, or no cache yet. */
+  cache: { dir: string; hits: number; misses: number; requestsSaved: number } | null;
 }
 
 /** `0.002/search-unit` -> { amount: 0.002, per: 'search-unit' } (the option's pattern has checked the form). */
@@ -56,16 +59,26 @@ function quantityOf(price: Price, totals: ShapingTotals, billing: BillingUnit, s
  * same options then sends (retries and 413 splits aside). No API, no Redis.
  */
 export async function estimate(options: EstimateOptions, env: NodeJS.ProcessEnv = process.env): Promise<EstimateReport> {
-  return estimateResolved(resolveOptions('estimate', { api: options, env }));
+  return estimateResolved(resolveOptions('estimate', { api: options, env }), env);
 }
 
-export async function estimateResolved(resolved: Resolved<'estimate'>): Promise<EstimateReport> {
+export async function estimateResolved(resolved: Resolved<'estimate'>, env: NodeJS.ProcessEnv = process.env): Promise<EstimateReport> {
   const { options } = resolved;
   checkInputSettings(options);
   const shape = requestShapeOf(options);
   const spec = PROVIDERS[shape.provider];
   const price = options.price === undefined ? undefined : parsePrice(options.price);
   const input = { rejected: 0, emptyText: 0, duplicates: 0, truncated: 0 };
+  // The scores a run starting now could use: the cache's, as of now, for the endpoint the run would call.
+  const cacheDir = cacheDirOf(options, env);
+  const cache: PlanCacheSettings | undefined =
+    options.cache && !options.refresh && existsSync(cacheDir)
+      ? {
+          dir: cacheDir,
+          identity: scoreIdentityOf(shape, endpointOf(options, env) ?? 'builtin'),
+          policy: { asOf: Date.now(), maxAgeMs: options.cacheMaxAge, refresh: false },
+        }
+      : undefined;
   const planned = planAhead('estimate', pairSourceOf(options), plannerOptionsOf(shape), {
     onReject: () => (input.rejected += 1),
     onNotice: (notice) => {
@@ -73,7 +86,7 @@ export async function estimateResolved(resolved: Resolved<'estimate'>): Promise<
       else if (notice.kind === 'duplicate-pairs') input.duplicates += notice.count;
     },
     onEmptyText: () => (input.emptyText += 1),
-  });
+  }, cache);
   for await (const job of planned) void job;
   const totals = planned.totals;
   if (totals === undefined) throw new Error('the planner ended without totals');
@@ -92,6 +105,7 @@ export async function estimateResolved(resolved: Resolved<'estimate'>): Promise<
     totals,
     input,
     cost: price === undefined || quantity === undefined ? undefined : { price, quantity, amount: quantity * price.amount },
+    cache: cache === undefined ? null : { dir: cache.dir, hits: totals.cacheHits, misses: totals.cacheMisses, requestsSaved: totals.requestsSaved },
   };
 }
 
@@ -104,6 +118,7 @@ export function formatEstimate(report: EstimateReport): string {
     ['limits', `${n(report.limits.maxDocsPerRequest)} documents, ${n(report.limits.maxRequestBytes)} bytes${report.limits.maxTokensPerRequest === null ? '' : `, ${n(report.limits.maxTokensPerRequest)} tokens`} per request${report.limits.maxTokensPerDoc === null ? '' : `; ${n(report.limits.maxTokensPerDoc)} tokens per document`}`],
     ['queries', n(totals.queries)],
     ['pairs', n(totals.pairs)],
+    ...(report.cache === null ? [] : [['score cache', `${n(report.cache.hits)} pairs cached (${n(report.cache.requestsSaved)} requests saved), ${n(report.cache.misses)} to send; the figures below count only those`] as [string, string]]),
     ['requests', n(totals.requests)],
     ['texts sent', `${n(totals.texts)}${totals.split > 0 ? ` (${n(totals.split)} documents as ${n(totals.passages)} passages${totals.passagesCut > 0 ? `, ${n(totals.passagesCut)} cut at the passage cap` : ''})` : ''}`],
     [`billing units (${report.billingUnit})`, n(totals.units)],

@@ -78,6 +78,12 @@ describe('score cache: the same input twice', () => {
 
     const first = await runCli(command(join(tmp.dir, 'out1')), env);
     expect(first.code, first.stderr).toBe(0);
+    // estimate counts what a run would send now: nothing, every pair being cached.
+    const estimated = await runCli(['estimate', '--input', PAIRS, '--json'], env);
+    expect(estimated.code, estimated.stderr).toBe(0);
+    expect(JSON.parse(estimated.stdout)).toMatchObject({ totals: { pairs: PAIR_COUNT, requests: 0, cacheHits: PAIR_COUNT, requestsSaved: 225 }, cache: { hits: PAIR_COUNT, misses: 0 } });
+    const refreshed = await runCli(['estimate', '--input', PAIRS, '--json', '--refresh'], env);
+    expect(JSON.parse(refreshed.stdout)).toMatchObject({ totals: { requests: 225, cacheHits: 0 }, cache: null });
     const second = await runCli(command(join(tmp.dir, 'out2')), env);
     expect(second.code, second.stderr).toBe(0);
 
