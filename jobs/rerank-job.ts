@@ -67,6 +67,11 @@ export const rerankJobResultSchema = z.object({
   rateLimited: z.number().int().nonnegative(),
   /** Per document of `docs`, for a document sent as passages: [passages, index of the best one]; null otherwise. Absent when none was split. */
   passages: z.array(z.tuple([z.number().int().positive(), z.number().int().nonnegative()]).nullable()).optional(),
+  /**
+   * The id of the score cache the worker stored these scores in (committed), when it had one (a worker in
+   * the `run` or `collect` process): a collector with that cache has no need to store them again.
+   */
+  storedIn: z.string().optional(),
 });
 
 export type BatchDoc = z.infer<typeof batchDocSchema>;

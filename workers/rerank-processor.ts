@@ -177,9 +177,10 @@ export function createRerankProcessor(deps: ProcessorDeps): RerankProcessor {
     try {
       const scored = await rerankSplitting(run, payload.query, texts.texts, deps.logger, deps.handBack);
       const folded = foldScores(texts.spans, scored.scores);
-      // Committed, not flushed: it outlives a killed process; the collector stores it durably before spooling it.
-      if (run.scoreKeys !== undefined) await deps.scoreCache?.put(scoreEntries(run.scoreKeys, payload.query, payload.docs, folded.scores, folded.passages, Date.now()), false);
-      return { ...resultEcho(payload), ...scored, ...folded };
+      // Committed, not flushed: it outlives a killed process; the collector flushes it before spooling it.
+      const cache = run.scoreKeys === undefined ? undefined : deps.scoreCache;
+      if (cache !== undefined && run.scoreKeys !== undefined) await cache.put(scoreEntries(run.scoreKeys, payload.query, payload.docs, folded.scores, folded.passages, Date.now()), false);
+      return { ...resultEcho(payload), ...scored, ...folded, ...(cache === undefined ? {} : { storedIn: cache.id }) };
     } catch (err) {
       if (deps.handBack.aborted && token !== undefined) {
         // Shutting down: put the job back, ready at once, without spending an attempt.

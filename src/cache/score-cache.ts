@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -128,7 +129,7 @@ interface Counters {
 
 /**
  * The score cache: an LMDB environment (the `lmdb` package) in one directory, with a database of scores
- * keyed by content (ScoreKeys), one of identities by tag, and one of counters. LMDB lets several
+ * keyed by content (ScoreKeys), one of identities by tag, one of counters, and the cache's own id. LMDB lets several
  * processes of one machine read and write it at once (a `run`, its `collect`, `cache stats`) and commits
  * durably; it must not live on a network file system (LMDB's own rule: its locks are not shared there).
  */
@@ -139,6 +140,8 @@ export class ScoreCache {
     private readonly scores: Database<Buffer, Buffer>,
     private readonly identityTexts: Database<string, number>,
     private readonly counters: Database<Counters, string>,
+    /** This cache's own id (random, made with it): says whether a score was stored here or in another machine's cache. */
+    readonly id: string,
   ) {}
 
   /** Open (creating it when absent) the cache in `dir`. Throws ERR_CACHE_OPEN naming the directory. */
@@ -149,7 +152,16 @@ export class ScoreCache {
       const scores = root.openDB<Buffer, Buffer>({ name: 'scores', keyEncoding: 'binary', encoding: 'binary' });
       const identities = root.openDB<string, number>({ name: 'identities', keyEncoding: 'uint32', encoding: 'string' });
       const counters = root.openDB<Counters, string>({ name: 'counters', encoding: 'json' });
-      return new ScoreCache(dir, root, scores, identities, counters);
+      const meta = root.openDB<string, string>({ name: 'meta', encoding: 'string' });
+      // In a write transaction, which LMDB runs one at a time over all processes: two first opens agree.
+      const id = meta.transactionSync(() => {
+        const known = meta.get('id');
+        if (known !== undefined) return known;
+        const made = randomUUID();
+        meta.putSync('id', made);
+        return made;
+      });
+      return new ScoreCache(dir, root, scores, identities, counters, id);
     } catch (err) {
       throw new RerankBatchError('ERR_CACHE_OPEN', `cannot open the score cache ${dir}: ${err instanceof Error ? err.message : String(err)}; give another --cache-dir, or --no-cache`, { cause: err });
     }

@@ -61,7 +61,7 @@ type RerankJob = Job<RerankJobPayload, RerankJobResult, string>;
  * A spool record from a finished job, read through BullMQ's public Job: its result (the worker echoes the
  * batch, texts left out; checked with the job contract's schema) and the attempts it took.
  */
-function scoredRecord(job: RerankJob & { id: string }): ScoredRecord {
+function scoredRecord(job: RerankJob & { id: string }): { record: ScoredRecord; storedIn: string | undefined } {
   const result = parseRerankJobResult(job.returnvalue);
   const items = result.docs.map(([docId, originalScore, originalRank], i): ScoredRecord['items'][number] => {
     const item: ScoredRecord['items'][number] = [docId, result.unscored ? null : (result.scores[i] as number), originalScore, originalRank];
@@ -69,7 +69,8 @@ function scoredRecord(job: RerankJob & { id: string }): ScoredRecord {
     if (passage !== undefined && passage !== null) item.push(passage);
     return item;
   });
-  return { t: 'ok', job: job.id, q: result.queryId, query: result.query, items, requests: result.requests, rateLimited: result.rateLimited, attempts: Math.max(1, job.attemptsMade) };
+  const record: ScoredRecord = { t: 'ok', job: job.id, q: result.queryId, query: result.query, items, requests: result.requests, rateLimited: result.rateLimited, attempts: Math.max(1, job.attemptsMade) };
+  return { record, storedIn: result.storedIn };
 }
 
 /** The cache entries of a scored job: one per document sent (copies and unscored batches have none of their own). */
@@ -134,20 +135,20 @@ export class Collector {
       for (const job of jobs) {
         // Spooled already: a collector stopped after the fsync, before the job left Redis.
         if (this.spool.has(job.id, 'ok')) continue;
-        let record: ScoredRecord;
+        let scored: ReturnType<typeof scoredRecord>;
         try {
-          record = scoredRecord(job);
+          scored = scoredRecord(job);
         } catch (parseError) {
           records.push(failedRecord(job, { code: 'ERR_RESULT_INVALID', errorClass: 'ResultError', message: `worker returned an invalid result: ${String(parseError)}` }));
           continue;
         }
-        records.push(record);
-        if (cache !== undefined) entries.push(...cacheEntries(job, record, cache.scoreKeys));
+        records.push(scored.record);
+        // A worker that stored its scores in this very cache (one of this process) did the work already.
+        if (cache !== undefined && scored.storedIn !== cache.store.id) entries.push(...cacheEntries(job, scored.record, cache.scoreKeys));
       }
       // In the cache before the spool: whatever a spool holds, the cache holds too, so a run whose spool
-      // and Redis state are lost scores none of it again. Scores a worker of this process stored already
-      // are not written twice (a write copies pages; a read does not), only flushed to disk.
-      if (cache !== undefined) await cache.store.put(entries.filter((entry) => cache.store.get(entry.key)?.score !== entry.score));
+      // and Redis state are lost scores none of it again. Scores a worker stored are flushed to disk here.
+      if (cache !== undefined) await cache.store.put(entries);
       // Durable on disk (fsync'd), then recorded as collected, then removed from Redis, in this order:
       // a job is in Redis or in the run's collected set at every moment (see RunStore.collectedOrQueued).
       added += await this.spool.append(records);

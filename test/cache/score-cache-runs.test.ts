@@ -123,6 +123,29 @@ describe('score cache: submit, then collect', () => {
   });
 });
 
+describe('score cache: scores from worker processes', () => {
+  it('are stored by the collector (workers elsewhere have no cache): the next run of the same pairs sends nothing', async () => {
+    const tmp = await tempDir('cache-remote');
+    cleanups.push(tmp.remove);
+    const server = await startRerankServer({ apiKey: API_KEY });
+    cleanups.push(() => server.close());
+    const prefix = uniquePrefix('cache-remote');
+    cleanups.push(() => deletePrefix(redisUrl(), prefix));
+    const env = cacheEnv(join(tmp.dir, 'xdg'), { REDIS_URL: redisUrl(), RERANK_API_KEY: API_KEY });
+    const worker = startCli(['worker', '--prefix', prefix, '--concurrency', '4', '--log-level', 'warn'], { ...env, XDG_CACHE_HOME: join(tmp.dir, 'worker-xdg') });
+    cleanups.push(() => stopChild(worker.child));
+    const first = await runCli([...runArgs(join(tmp.dir, 'first'), prefix, server.url), '--no-workers', '--run-id', 'remote-1'], env);
+    expect(first.code, first.stderr).toBe(0);
+    await stopChild(worker.child);
+    expect((await manifestOf(join(tmp.dir, 'first'))).counts.api_requests).toBe(BATCH_COUNT);
+    const requests = server.stats.requests;
+    const second = await runCli([...runArgs(join(tmp.dir, 'second'), prefix, server.url), '--no-workers', '--run-id', 'remote-2'], env);
+    expect(second.code, second.stderr).toBe(0);
+    expect(server.stats.requests).toBe(requests);
+    await expectSameOutputs(join(tmp.dir, 'second'), join(tmp.dir, 'first'));
+  });
+});
+
 describe('score cache: an input with 5% of its documents edited', () => {
   it('sends exactly the changed pairs, packed into full batches; the unchanged ones rank with their cached scores', async () => {
     const tmp = await tempDir('cache-edited');
