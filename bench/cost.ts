@@ -25,10 +25,11 @@ export async function cost(ctx: BenchContext): Promise<BenchResult> {
   const input = corpus(ctx);
   const rows: BenchRow[] = [];
   const details: Record<string, unknown> = { input: relative(repoRoot, input) };
+  // A cold run's figures: whatever score cache this machine has must not count here.
   for (const spec of Object.values(PROVIDERS)) {
-    const defaults = await estimate({ input, provider: spec.name }, {});
-    const least = await estimate({ input, provider: spec.name, maxRequestBytes: BIG, maxTokensPerRequest: BIG }, {});
-    const leastUnits = spec.billing.unit === 'search-unit' ? (await estimate({ input, provider: spec.name, maxDocsPerRequest: spec.billing.documentsPerUnit ?? 100, maxRequestBytes: BIG }, {})).totals.units : least.totals.units;
+    const defaults = await estimate({ input, provider: spec.name, cache: false }, {});
+    const least = await estimate({ input, provider: spec.name, maxRequestBytes: BIG, maxTokensPerRequest: BIG, cache: false }, {});
+    const leastUnits = spec.billing.unit === 'search-unit' ? (await estimate({ input, provider: spec.name, maxDocsPerRequest: spec.billing.documentsPerUnit ?? 100, maxRequestBytes: BIG, cache: false }, {})).totals.units : least.totals.units;
     const per1k = (report: EstimateReport, value: number): string => ((1000 * value) / report.totals.pairs).toFixed(spec.billing.unit === 'token' ? 0 : 2);
     const ratio = Math.round((100 * defaults.totals.units) / leastUnits) / 100;
     rows.push({
@@ -41,7 +42,7 @@ export async function cost(ctx: BenchContext): Promise<BenchResult> {
     details[spec.name] = { defaults: defaults.totals, leastRequests: least.totals.requests, leastUnits };
   }
   // What the seed's 50-document batches would cost on Cohere: the reason its default is its own limit.
-  const cohere50 = await estimate({ input, provider: 'cohere', maxDocsPerRequest: 50 }, {});
+  const cohere50 = await estimate({ input, provider: 'cohere', maxDocsPerRequest: 50, cache: false }, {});
   const cohere = details.cohere as { leastUnits: number };
   return {
     name: 'cost',
