@@ -30,8 +30,3 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   }
   return pino(base, pino.destination({ dest: 2, sync: true }));
 }
-
-/** The logger of a CLI command: `--log-level` when given, else the environment's defaults. */
-export function commandLogger(flags: { logLevel?: string | undefined }): Logger {
-  return createLogger(flags.logLevel === undefined ? {} : { level: flags.logLevel });
-}

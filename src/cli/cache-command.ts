@@ -64,7 +64,7 @@ export function registerCacheCommands(program: Command, setExitCode: (code: numb
   defineCommand(cache, 'cache-export', async ({ options }, command) => {
     const [file = ''] = command.args;
     const count = await withCache(options, (store) => exportCache(store, file));
-    commandContext(options.logLevel).logger.info({ file, scores: count }, 'score cache exported');
+    commandContext(options).logger.info({ file, scores: count }, 'score cache exported');
     setExitCode(ExitCode.Ok);
   }, process.env, 'export').argument('<file>', 'the file to write (gzip\'d JSON lines)');
 

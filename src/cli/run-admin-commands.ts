@@ -11,7 +11,7 @@ import { processStopSignal } from './stop-signal.js';
 
 export function registerRunAdminCommands(program: Command, setExitCode: (code: number) => void): void {
   defineCommand(program, 'worker', async (input) => {
-    const { logger, events } = commandContext(input.options.logLevel);
+    const { logger, events } = commandContext(input.options);
     await serveWorkers(input, { logger, events, signal: processStopSignal(events, input.options.shutdownGraceMs) });
     // A worker ends only when told to: by a signal (the shell's 130) or, with an outage budget, by an error.
     setExitCode(ExitCode.Interrupted);
@@ -19,7 +19,7 @@ export function registerRunAdminCommands(program: Command, setExitCode: (code: n
 
   for (const name of ['collect', 'retry-failed'] as const) {
     defineCommand(program, name, async (input) => {
-      const { logger, events } = commandContext(input.options.logLevel);
+      const { logger, events } = commandContext(input.options);
       const resolve = (submission?: Record<string, unknown>) => (submission === undefined ? input : input.withSubmission(submission));
       const report = await collectResolved(name, resolve, { logger, events, signal: processStopSignal(events, input.options.shutdownGraceMs) });
       setExitCode(exitCodeFor(report.outcome));
@@ -27,7 +27,7 @@ export function registerRunAdminCommands(program: Command, setExitCode: (code: n
   }
 
   defineCommand(program, 'status', async ({ options }) => {
-    const { logger } = commandContext(options.logLevel);
+    const { logger } = commandContext(options);
     const handle = await openExistingRun(options.runId, redisSettingsOf(options), options.prefix, logger);
     try {
       const report = await runStatus(handle);
@@ -39,7 +39,7 @@ export function registerRunAdminCommands(program: Command, setExitCode: (code: n
   });
 
   defineCommand(program, 'cancel', async ({ options }) => {
-    const { logger } = commandContext(options.logLevel);
+    const { logger } = commandContext(options);
     const handle = await openExistingRun(options.runId, redisSettingsOf(options), options.prefix, logger);
     try {
       await handle.store.delete(options.runId);

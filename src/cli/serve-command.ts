@@ -41,7 +41,7 @@ export function serveOptionsOf({ options, sources }: Resolved<'serve'>, env: Nod
 export function registerServeCommand(program: Command, setExitCode: (code: number) => void): void {
   const command = defineCommand(program, 'serve', async (input) => {
       const options = serveOptionsOf(input);
-      const logger = createLogger({ level: input.options.logLevel });
+      const logger = createLogger({ level: input.options.logLevel, ...(input.options.logFormat === undefined ? {} : { format: input.options.logFormat }) });
       let server: RunningRerankServer;
       try {
         server = await startRerankServer(options);

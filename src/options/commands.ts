@@ -16,6 +16,12 @@ const CONNECTION = ['redis', 'redisTlsCa', 'redisTlsCert', 'redisTlsKey', 'prefi
 const OUTAGE = ['redisOutageTimeout'] as const;
 /** Commands a scheduler waits on give up on a Redis outage after ten minutes (workers wait forever). */
 const OUTAGE_DEFAULT = { redisOutageTimeout: 600_000 } as const;
+/** Logs, on every command. */
+const LOG = ['logLevel', 'logFormat'] as const;
+/** What a command that waits on a run shows while it runs and when it ends. */
+const PROGRESS = ['quiet', 'progressInterval', 'json'] as const;
+/** A Prometheus endpoint of the process. */
+const METRICS = ['metricsPort', 'metricsHost'] as const;
 const SERVER = ['dialect', 'host', 'port', 'latencyMs', 'rate429', 'rate5xx', 'rateHang', 'rateReset', 'rateMalformed', 'rateMissing', 'retryAfter', 'maxRps', 'maxDocuments', 'seed'] as const;
 
 export interface CommandDef {
@@ -37,59 +43,59 @@ export interface CommandDef {
 export const COMMANDS = {
   run: {
     description: 'rerank a corpus end to end: queue it, score it (workers here and on other machines), write outputs',
-    options: [...INPUT, ...REQUEST, ...QUEUE, ...CACHE, ...OUTPUT, ...WORKER, 'logLevel'],
+    options: [...INPUT, ...REQUEST, ...QUEUE, ...CACHE, ...OUTPUT, 'failOnRegression', ...WORKER, ...METRICS, 'tracing', ...PROGRESS, ...LOG],
     required: ['out'],
     defaults: OUTAGE_DEFAULT,
   },
   submit: {
     description: 'read the input and queue the run on Redis, then return; `worker`s score it and `collect` writes it',
-    options: [...INPUT, 'rejects', ...REQUEST, ...QUEUE, ...CACHE, 'logLevel'],
+    options: [...INPUT, 'rejects', ...REQUEST, ...QUEUE, ...CACHE, 'tracing', ...LOG],
     required: [],
     defaults: OUTAGE_DEFAULT,
   },
   worker: {
     description: 'serve runs from Redis: take batches, call the rerank API (RERANK_API_KEY from the environment), until SIGINT/SIGTERM',
-    options: [...CONNECTION, ...OUTAGE, 'runIds', 'concurrency', 'lockDurationMs', 'stalledIntervalMs', 'shutdownGraceMs', 'logLevel'],
+    options: [...CONNECTION, ...OUTAGE, 'runIds', 'concurrency', 'lockDurationMs', 'stalledIntervalMs', 'shutdownGraceMs', ...METRICS, 'tracing', ...LOG],
     required: [],
   },
   collect: {
     description: 'wait for a run to finish and write its outputs to --out (resumable; several collect calls may share one --out one after another)',
-    options: ['runId', ...CONNECTION, ...OUTAGE, ...CACHE_STORE, ...OUTPUT, ...WORKER, 'logLevel'],
+    options: ['runId', ...CONNECTION, ...OUTAGE, ...CACHE_STORE, ...OUTPUT, 'failOnRegression', ...WORKER, ...METRICS, ...PROGRESS, ...LOG],
     required: ['runId', 'out'],
     defaults: OUTAGE_DEFAULT,
     fromSubmission: ['qrels', 'topN', 'runTag', 'relLevel', 'cache', 'cacheDir'],
   },
   'retry-failed': {
     description: 'queue the failed batches of a run again, then collect it into --out (merged into the same outputs)',
-    options: ['runId', ...CONNECTION, ...OUTAGE, ...CACHE_STORE, ...OUTPUT, ...WORKER, 'logLevel'],
+    options: ['runId', ...CONNECTION, ...OUTAGE, ...CACHE_STORE, ...OUTPUT, 'failOnRegression', ...WORKER, ...METRICS, ...PROGRESS, ...LOG],
     required: ['runId', 'out'],
     defaults: OUTAGE_DEFAULT,
     fromSubmission: ['qrels', 'topN', 'runTag', 'relLevel', 'cache', 'cacheDir'],
   },
   status: {
     description: 'progress of a run: batches done/total, pairs/s, ETA, retries, 429s, failures',
-    options: ['runId', ...CONNECTION, 'json', 'logLevel'],
+    options: ['runId', ...CONNECTION, 'watch', 'progressInterval', 'json', ...LOG],
     required: ['runId'],
   },
   cancel: {
     description: 'remove a run: its pending jobs and all its Redis state (outputs on disk stay)',
-    options: ['runId', ...CONNECTION, 'logLevel'],
+    options: ['runId', ...CONNECTION, ...LOG],
     required: ['runId'],
   },
   estimate: {
     description: 'read the input as `run` would and print what its requests would send and cost (requests, billing units, characters, approximate tokens; the cost with --price; pairs the score cache holds are not sent), without calling the API or Redis',
-    options: [...INPUT, ...SHAPE, 'apiUrl', ...CACHE, 'price', 'json', 'logLevel'],
+    options: [...INPUT, ...SHAPE, 'apiUrl', ...CACHE, 'price', 'json', ...LOG],
     required: [],
   },
   serve: {
     description: 'run the built-in local rerank server (BM25 scores, optional fault injection) until SIGINT/SIGTERM; prints its URL',
-    options: [...SERVER, 'logLevel'],
+    options: [...SERVER, ...LOG],
     required: [],
     defaults: { seed: SERVER_DEFAULTS.seed },
   },
   eval: {
     description: 'evaluate a run against qrels exactly as trec_eval 10.0 -c, or compare two runs (paired t-test, bootstrap CI)',
-    options: ['qrels', 'run', 'relLevel', 'measures', 'perQuery', 'json', 'bootstrapSamples', 'seed'],
+    options: ['qrels', 'run', 'relLevel', 'measures', 'perQuery', 'json', 'bootstrapSamples', 'seed', 'failOnRegression'],
     required: ['qrels', 'run'],
   },
   diff: {
@@ -97,24 +103,35 @@ export const COMMANDS = {
     options: ['rboP', 'topK', 'mostMoved', 'json'],
     required: [],
   },
+  dashboard: {
+    description: 'serve a web dashboard of the runs on a Redis: Bull Board over their queues (jobs, failures, retries) and a page of runs with their progress',
+    options: [...CONNECTION, 'host', 'port', 'dashboardUser', ...LOG],
+    required: [],
+    defaults: { host: '127.0.0.1', port: 3000 },
+  },
+  report: {
+    description: 'write report.html into --out from the outputs there (metrics, ranking, failures): one self-contained page with plots',
+    options: ['out', ...LOG],
+    required: ['out'],
+  },
   'cache-stats': {
     description: 'the score cache: where it is, its size on disk, scores per model and template, their age, and the hit rate of the runs that used it',
-    options: ['cacheDir', 'json', 'logLevel'],
+    options: ['cacheDir', 'json', ...LOG],
     required: [],
   },
   'cache-prune': {
     description: 'drop cached scores obtained before a date, older than a duration, or of a model',
-    options: ['cacheDir', 'before', 'olderThan', 'pruneModel', 'json', 'logLevel'],
+    options: ['cacheDir', 'before', 'olderThan', 'pruneModel', 'json', ...LOG],
     required: [],
   },
   'cache-export': {
     description: 'write the score cache to FILE (gzip\'d JSON lines) to move it to another machine',
-    options: ['cacheDir', 'logLevel'],
+    options: ['cacheDir', ...LOG],
     required: [],
   },
   'cache-import': {
     description: 'merge FILE (from `cache export`) into the score cache: new scores are added, a newer score replaces an older one',
-    options: ['cacheDir', 'json', 'logLevel'],
+    options: ['cacheDir', 'json', ...LOG],
     required: [],
   },
 } as const satisfies Record<string, CommandDef>;

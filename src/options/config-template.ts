@@ -9,8 +9,9 @@ const CONCERN_TITLES: Record<OptionConcern, string> = {
   cache: 'the score cache (run, submit, collect, cache)',
   output: 'outputs (run, collect, retry-failed)',
   worker: 'workers in this process (run, worker, collect)',
-  evaluation: 'evaluation (eval)',
-  server: 'the built-in server (serve)',
+  monitoring: 'metrics and traces (run, worker, collect)',
+  evaluation: 'evaluation (eval; the regression gate also run, collect)',
+  server: 'the built-in server (serve) and the dashboard',
   common: 'every command',
 };
 

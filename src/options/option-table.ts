@@ -17,7 +17,7 @@ import type { KindValue, OptionKind } from './option-kinds.js';
  * - **source**: where an option's effective value came from: cli > env > file > (a submitted run's own
  *   settings, for `collect`) > default. manifest.json records it per option.
  */
-export type OptionConcern = 'input' | 'request' | 'queue' | 'cache' | 'output' | 'worker' | 'evaluation' | 'server' | 'common';
+export type OptionConcern = 'input' | 'request' | 'queue' | 'cache' | 'output' | 'worker' | 'monitoring' | 'evaluation' | 'server' | 'common';
 
 export interface OptionDef {
   concern: OptionConcern;
@@ -108,6 +108,10 @@ export const OPTIONS = {
   lockDurationMs: { concern: 'worker', kind: int(1000), arg: '<n>', doc: "BullMQ lock duration, ms: how soon a killed worker's jobs go to others" },
   stalledIntervalMs: { concern: 'worker', kind: int(500), arg: '<n>', doc: 'how often workers look for jobs of killed workers, ms' },
   shutdownGraceMs: { concern: 'worker', kind: int(0), arg: '<n>', doc: 'on SIGINT/SIGTERM, how long in-flight requests may finish before their jobs are handed back, ms' },
+  // seeing a run: metrics for monitoring, traces
+  metricsPort: { concern: 'monitoring', kind: int(0, 65535), arg: '<port>', doc: 'serve Prometheus metrics at http://HOST:PORT/metrics (0 = any free port, logged)', defaultDoc: 'no endpoint' },
+  metricsHost: { concern: 'monitoring', kind: text, arg: '<host>', doc: 'interface of the metrics endpoint (0.0.0.0 for a scraper on another host)' },
+  tracing: { concern: 'monitoring', kind: { type: 'boolean' }, doc: "OpenTelemetry spans of queues and jobs through BullMQ's telemetry (bullmq-otel); set up an OpenTelemetry SDK in the process, e.g. with node --import" },
   // evaluation (eval)
   run: { concern: 'evaluation', kind: { type: 'list' }, arg: '<file>', doc: 'TREC run or ranked.jsonl; give twice to compare B (second) against A (first)' },
   measures: { concern: 'evaluation', kind: { type: 'list' }, arg: '<list>', doc: 'measures, trec_eval -m style (e.g. "ndcg_cut.10,map,P.5,10")', defaultDoc: 'all' },
@@ -115,6 +119,7 @@ export const OPTIONS = {
   json: { concern: 'common', kind: { type: 'boolean' }, doc: 'print JSON instead of a table' },
   bootstrapSamples: { concern: 'evaluation', kind: int(1), arg: '<n>', doc: 'bootstrap resamples of the comparison confidence interval' },
   seed: { concern: 'evaluation', kind: int(0), arg: '<n>', doc: 'seed of the bootstrap (eval) or of the fault draws (serve)' },
+  failOnRegression: { concern: 'evaluation', kind: { type: 'list' }, arg: '<measure[:delta]...>', doc: 'exit 3 when reranking lowers MEASURE (e.g. ndcg_cut.10) by more than DELTA (default 0), or significantly (paired t-test p < 0.05, or the 95% CI wholly below zero)', defaultDoc: 'no gate' },
   // ranking comparison (diff)
   rboP: { concern: 'evaluation', kind: { type: 'number', min: 0, exclusiveMin: true, max: 1 }, arg: '<p>', doc: 'persistence of rank-biased overlap, 0 < p < 1 (higher: deeper ranks weigh more)' },
   topK: { concern: 'evaluation', kind: int(1), arg: '<k>', doc: 'depth of the top-k overlap and of "top-k changed"' },
@@ -133,7 +138,12 @@ export const OPTIONS = {
   retryAfter: { concern: 'server', kind: int(0), arg: '<seconds>', doc: 'Retry-After of 429 answers' },
   maxRps: { concern: 'server', kind: { type: 'number', min: 0, exclusiveMin: true }, arg: '<n>', doc: 'answer 429 above this many requests per second', defaultDoc: 'no limit' },
   maxDocuments: { concern: 'server', kind: int(1), arg: '<n>', doc: 'most documents per request (more: refused as the dialect refuses it)', defaultDoc: "the dialect's documented cap (regolo 1000, tei 32, infinity 2048...)" },
+  dashboardUser: { concern: 'server', kind: text, arg: '<name>', env: 'RERANK_BATCH_DASHBOARD_USER', doc: 'basic-auth user of the dashboard; its password comes only from RERANK_BATCH_DASHBOARD_PASSWORD (required when --host is not loopback)' },
   // every command
+  quiet: { concern: 'common', kind: { type: 'boolean' }, doc: 'no progress bar or progress lines (logs and the closing summary stay)' },
+  watch: { concern: 'common', kind: { type: 'boolean' }, doc: 'keep showing the progress (a bar on a terminal, else a line per --progress-interval) until the run ends' },
+  progressInterval: { concern: 'common', kind: { type: 'duration', min: 100 }, arg: '<duration>', doc: 'without a terminal: how often a progress line (a log record with --log-format json) is written' },
+  logFormat: { concern: 'common', kind: { type: 'choice', choices: ['json', 'pretty'] }, arg: '<format>', env: 'LOG_FORMAT', doc: 'logs as JSON lines (for machines) or pretty (for people), on stderr', defaultDoc: 'pretty when stderr is a terminal, else json' },
   logLevel: { concern: 'common', kind: { type: 'choice', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }, arg: '<level>', env: 'LOG_LEVEL', doc: 'log level' },
 } as const satisfies Record<string, OptionDef>;
 
@@ -195,5 +205,11 @@ export const DEFAULTS = {
   rateMalformed: 0,
   rateMissing: 0,
   retryAfter: SERVER_DEFAULTS.retryAfterSeconds,
+  metricsHost: '127.0.0.1',
+  tracing: false,
+  dashboardUser: 'admin',
+  quiet: false,
+  watch: false,
+  progressInterval: 10_000,
   logLevel: 'info',
 } as const satisfies { readonly [K in OptionKey]?: OptionValue<K> };

@@ -66,9 +66,10 @@ describe('config file', () => {
       const cli = Object.fromEntries(Object.entries(required).filter(([key]) => takes.includes(key)));
       const plain = resolveOptions(command, { cli });
       const fromFile = resolveOptions(command, { cli, file });
-      // serve's own seed default (1) differs from the template's (eval's 42): a file sets it for both.
-      const { seed: _a, ...plainRest } = plain.options as Record<string, unknown>;
-      const { seed: _b, ...fileRest } = fromFile.options as Record<string, unknown>;
+      // serve's own seed default (1) differs from the template's (eval's 42), and the dashboard's port (3000)
+      // from serve's: a file sets each for both commands.
+      const { seed: _a, port: _c, ...plainRest } = plain.options as Record<string, unknown>;
+      const { seed: _b, port: _d, ...fileRest } = fromFile.options as Record<string, unknown>;
       expect(fileRest, command).toEqual(plainRest);
     }
   });
