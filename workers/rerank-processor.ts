@@ -14,6 +14,7 @@ import type { RunStore } from '../src/state/run-store.js';
 import { encodeFailure } from '../jobs/failure-reason.js';
 import { scoreEntries, type ScoreCache } from '../src/cache/score-cache.js';
 import { ScoreKeys } from '../src/cache/score-key.js';
+import type { WorkerObserver } from './worker-observer.js';
 
 export interface ProcessorDeps {
   store: RunStore;
@@ -35,6 +36,8 @@ export interface ProcessorDeps {
    * the requests in flight. Workers elsewhere have none; the collector stores their scores.
    */
   scoreCache?: ScoreCache | undefined;
+  /** Told of requests, retries, pauses and batches (metrics); absent, nothing is recorded. */
+  observer?: WorkerObserver | undefined;
 }
 
 /** The BullMQ processor, and `release(runId)`: drop a run's client and close its keep-alive connections. */
@@ -44,11 +47,12 @@ export interface RerankProcessor {
 }
 
 /** A client per run (runs may use different providers, models or endpoints), made from the run's stored config. */
-function clientFor(config: RunConfig, apiKey: string | undefined, onRateLimited: (waitMs: number) => void, watch: FirstRequestsWatch): RerankClient {
+function clientFor(runId: string, config: RunConfig, deps: ProcessorDeps, watch: FirstRequestsWatch): RerankClient {
+  const observer = deps.observer;
   return new RerankClient({
     apiUrl: config.apiUrl,
     // The built-in local server is ours: it takes no key, so none is sent to it.
-    apiKey: config.builtinServer ? undefined : apiKey,
+    apiKey: config.builtinServer ? undefined : deps.apiKey,
     provider: config.provider,
     model: config.model,
     format: promptFormatOf(config),
@@ -60,8 +64,12 @@ function clientFor(config: RunConfig, apiKey: string | undefined, onRateLimited:
     minRetryDelayMs: config.minRetryDelayMs,
     maxRetryDelayMs: config.maxRetryDelayMs,
     onRetry: (error, _attempt, delayMs) => {
-      if (error.code === 'ERR_API_RATE_LIMITED') onRateLimited(delayMs);
+      observer?.retry(runId, 'request');
+      if (error.code !== 'ERR_API_RATE_LIMITED') return;
+      deps.onRateLimited(runId, delayMs);
+      observer?.paused(runId, 'rate_limited', delayMs);
     },
+    ...(observer === undefined ? {} : { onRequest: (request) => observer.request(runId, request) }),
   });
 }
 
@@ -141,7 +149,7 @@ export function createRerankProcessor(deps: ProcessorDeps): RerankProcessor {
         if (state === undefined) throw new UnrecoverableError(encodeFailure('ERR_RUN_UNKNOWN', 'RunStateError', `run ${runId} has no state in Redis (cancelled?)`));
         const watch = new FirstRequestsWatch(state.config.provider, state.config.apiUrl);
         const scoreKeys = deps.scoreCache !== undefined && state.config.cache !== undefined ? new ScoreKeys(state.config.cache.identity) : undefined;
-        return { client: clientFor(state.config, deps.apiKey, (waitMs) => deps.onRateLimited(runId, waitMs), watch), maxDocs: Number.POSITIVE_INFINITY, config: state.config, watch, scoreKeys };
+        return { client: clientFor(runId, state.config, deps, watch), maxDocs: Number.POSITIVE_INFINITY, config: state.config, watch, scoreKeys };
       });
       client.catch(() => clients.delete(runId));
       clients.set(runId, client);
@@ -171,12 +179,17 @@ export function createRerankProcessor(deps: ProcessorDeps): RerankProcessor {
       if (waitMs > 0) {
         // BullMQ's manual rate limit: the run's queue pauses for every worker, the job waits, no attempt spent.
         deps.onRateLimited(payload.runId, waitMs);
+        deps.observer?.paused(payload.runId, 'token_budget', waitMs);
         throw Worker.RateLimitError();
       }
     }
+    // attemptsMade counts the attempts that failed: neither a hand-back nor a rate limit spends one.
+    if (job.attemptsMade > 0) deps.observer?.retry(payload.runId, 'job');
+    deps.observer?.inFlight(payload.runId, 1);
     try {
       const scored = await rerankSplitting(run, payload.query, texts.texts, deps.logger, deps.handBack);
       const folded = foldScores(texts.spans, scored.scores);
+      deps.observer?.scored(payload.runId, folded.scores.length);
       // Committed, not flushed: it outlives a killed process; the collector flushes it before spooling it.
       const cache = run.scoreKeys === undefined ? undefined : deps.scoreCache;
       if (cache !== undefined && run.scoreKeys !== undefined) await cache.put(scoreEntries(run.scoreKeys, payload.query, payload.docs, folded.scores, folded.passages, Date.now()), false);
@@ -201,6 +214,8 @@ export function createRerankProcessor(deps: ProcessorDeps): RerankProcessor {
       if (err instanceof PermanentApiError) throw new UnrecoverableError(encodeFailure(err.code, err.name, err.message));
       if (err instanceof Error && 'code' in err && typeof err.code === 'string') throw new Error(encodeFailure(err.code, err.name, err.message));
       throw err;
+    } finally {
+      deps.observer?.inFlight(payload.runId, -1);
     }
   };
   const release = async (runId: string): Promise<void> => {

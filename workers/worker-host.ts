@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { Worker } from 'bullmq';
+import { Worker, type Telemetry } from 'bullmq';
 import { runQueueName } from '../jobs/names.js';
 import type { RerankJobPayload, RerankJobResult } from '../jobs/rerank-job.js';
 import type { Lifecycle } from '../src/lifecycle-events.js';
@@ -10,6 +10,7 @@ import { RunStore } from '../src/state/run-store.js';
 import { createRerankProcessor, type RerankProcessor } from './rerank-processor.js';
 import type { ScoreCache } from '../src/cache/score-cache.js';
 import { DEFAULT_MAX_STALLED_COUNT, type WorkerHostOptions } from './worker-options.js';
+import type { WorkerObserver } from './worker-observer.js';
 
 type RerankWorker = Worker<RerankJobPayload, RerankJobResult, string>;
 
@@ -72,15 +73,28 @@ export class WorkerHost {
 
   private readonly logger: Logger;
   private readonly events: Lifecycle;
+  private readonly observer: WorkerObserver | undefined;
+  private readonly telemetry: Telemetry | undefined;
 
   constructor(
     private readonly connect: () => RedisConnection,
     private readonly options: WorkerHostOptions,
-    context: { logger: Logger; events: Lifecycle; apiKey: string | undefined; scoreCache?: ScoreCache | undefined },
+    context: {
+      logger: Logger;
+      events: Lifecycle;
+      apiKey: string | undefined;
+      scoreCache?: ScoreCache | undefined;
+      /** Metrics of this process (`--metrics-port`). */
+      observer?: WorkerObserver | undefined;
+      /** OpenTelemetry through BullMQ (`--tracing`): given to every Worker. */
+      telemetry?: Telemetry | undefined;
+    },
   ) {
-    const { logger, apiKey, scoreCache } = context;
+    const { logger, apiKey, scoreCache, observer } = context;
     this.logger = logger;
     this.events = context.events;
+    this.observer = observer;
+    this.telemetry = context.telemetry;
     this.redis = this.connectQuietly();
     this.store = new RunStore(this.redis, options.prefix);
     // One abort listener per request in flight (client and p-retry): not a leak.
@@ -96,6 +110,7 @@ export class WorkerHost {
       },
       handBack: this.handBack.signal,
       scoreCache,
+      observer,
     });
   }
 
@@ -149,6 +164,7 @@ export class WorkerHost {
         stalledInterval: this.options.stalledIntervalMs,
         maxStalledCount: this.options.maxStalledCount ?? DEFAULT_MAX_STALLED_COUNT,
         ...(limiter === undefined ? {} : { limiter }),
+        ...(this.telemetry === undefined ? {} : { telemetry: this.telemetry }),
       });
       worker.on('error', (err) => {
         // A lost connection is an outage, reported once by whoever watches Redis; BullMQ reconnects.
@@ -157,11 +173,15 @@ export class WorkerHost {
       });
       worker.on('completed', () => {
         this.completed += 1;
+        this.observer?.batchDone(runId, 'completed');
       });
       worker.on('failed', (job, err) => {
         if (job === undefined) return;
         const final = job.finishedOn !== undefined;
-        if (final) this.failed += 1;
+        if (final) {
+          this.failed += 1;
+          this.observer?.batchDone(runId, 'failed');
+        }
         this.logger.debug({ runId, jobId: job.id, attemptsMade: job.attemptsMade, final, err: err.message }, 'batch attempt failed');
       });
       const served: Served = { worker, connection, started: false };

@@ -9,6 +9,8 @@ import { closeWithGrace, releaseHost } from './shutdown.js';
 import { inputIdentityOf } from '../state/input-identity.js';
 import { cacheDirOf } from '../options/run-options.js';
 import { openRunCache, type RunCache } from './run-cache.js';
+import { openMonitor } from '../monitor/monitor.js';
+import type { ProcessMetrics } from '../monitor/process-metrics.js';
 
 export interface CollectResult extends CollectReport {
   runId: string;
@@ -42,10 +44,26 @@ export async function collectResolved(
   resolve: (submission?: Record<string, unknown>) => Resolved<CollectLike>,
   context: RunContext = {},
 ): Promise<CollectResult> {
-  const { logger, env, events, signal } = contextOf(context);
+  const resolvedContext = contextOf(context);
+  const monitor = await openMonitor(resolve().options, context.metrics, resolvedContext.logger);
+  try {
+    return await collectMonitored(command, resolve, resolvedContext, monitor?.metrics);
+  } finally {
+    await monitor?.close();
+  }
+}
+
+async function collectMonitored(
+  command: CollectLike,
+  resolve: (submission?: Record<string, unknown>) => Resolved<CollectLike>,
+  context: ReturnType<typeof contextOf>,
+  metrics: ProcessMetrics | undefined,
+): Promise<CollectResult> {
+  const { logger, env, events, signal } = context;
   const first = resolve().options;
   const handle = await openExistingRun(first.runId, redisSettingsOf(first), first.prefix, logger);
   const { options, sources } = resolve(handle.state.submission?.options);
+  const unwatchQueue = metrics?.watchQueue(options.runId, handle.queue);
   const guard = watchOutages(handle.connection, options.redisOutageTimeout, events);
   let host: WorkerHost | undefined;
   let cache: RunCache | undefined;
@@ -62,7 +80,7 @@ export async function collectResolved(
       host = new WorkerHost(
         () => handle.redis.connect(),
         { prefix: options.prefix, concurrency: options.concurrency, runIds: [options.runId], lockDurationMs: options.lockDurationMs, stalledIntervalMs: options.stalledIntervalMs },
-        { logger, events, apiKey: env.RERANK_API_KEY, scoreCache: cache?.store },
+        { logger, events, apiKey: env.RERANK_API_KEY, scoreCache: cache?.store, observer: metrics },
       );
       await host.start();
     }
@@ -79,6 +97,7 @@ export async function collectResolved(
   } finally {
     guard.close();
     await releaseHost(host);
+    unwatchQueue?.();
     await handle.close();
     await cache?.store.close();
   }

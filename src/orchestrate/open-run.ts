@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { Queue } from 'bullmq';
+import { Queue, type Telemetry } from 'bullmq';
 import { runQueueName } from '../../jobs/names.js';
 import { EVENTS_MAX_LEN } from '../../jobs/default-job-options.js';
 import type { RerankQueue } from '../../jobs/rerank-queue.js';
@@ -21,6 +21,7 @@ import { cacheDirOf, type SubmitSettings } from '../options/run-options.js';
 import { RunStore, type RunState, type RunStatus } from '../state/run-store.js';
 import { checkSameInput, inputIdentityOf } from '../state/input-identity.js';
 import { checkSpoolInput, discardSpool, spoolIsCachedIn, spoolPathOf } from '../collect/spool-identity.js';
+import { bullmqTelemetry, flushTraces } from '../monitor/tracing.js';
 
 /** Checksums of a run's input files, by role (input, run_file, docs, queries, qrels). */
 export type InputChecksums = Record<string, { path: string; sha256: string; bytes: number }>;
@@ -122,7 +123,10 @@ export async function openSubmittedRun(
     if (known !== undefined) checkSameInput(runId, known, identity, 'its state in Redis');
     // Redis may have forgotten the run while its spool remembers: refuse before a request is paid for.
     if (mode.out !== undefined) checkSpoolInput(spoolPathOf(mode.out, runId), runId, identity);
-    const queue = runQueue(runId, connection, options.prefix, logger);
+    const telemetry = bullmqTelemetry(options.tracing);
+    // Last of the cleanup: the spans of the queue (and of a run's workers, closed before) leave before the exit.
+    if (telemetry !== undefined) steps.push(() => flushTraces());
+    const queue = runQueue(runId, connection, options.prefix, logger, telemetry);
     steps.push(() => closeWhenStarted(queue));
     const cacheDir = options.cache ? cacheDirOf(options, env) : undefined;
     let lookups = cacheDir !== undefined;
@@ -193,9 +197,12 @@ export async function openSubmittedRun(
   }
 }
 
-/** A run's queue, with its event stream capped (EVENTS_MAX_LEN) and its errors logged (BullMQ reconnects). */
-function runQueue(runId: string, connection: RedisConnection, prefix: string, logger: Logger): RerankQueue {
-  const queue: RerankQueue = new Queue(runQueueName(runId), { connection, prefix, streams: { events: { maxLen: EVENTS_MAX_LEN } } });
+/**
+ * A run's queue, with its event stream capped (EVENTS_MAX_LEN) and its errors logged (BullMQ reconnects);
+ * `telemetry` traces the jobs it adds (`--tracing`).
+ */
+function runQueue(runId: string, connection: RedisConnection, prefix: string, logger: Logger, telemetry?: Telemetry): RerankQueue {
+  const queue: RerankQueue = new Queue(runQueueName(runId), { connection, prefix, streams: { events: { maxLen: EVENTS_MAX_LEN } }, ...(telemetry === undefined ? {} : { telemetry }) });
   queue.on('error', (err: Error) => logger.debug({ runId, error: err.message }, 'queue error'));
   return queue;
 }

@@ -13,6 +13,9 @@ import { closeWithGrace, releaseHost } from './shutdown.js';
 import { submitInput, type SubmitReport } from './submit-input.js';
 import { inputIdentityOf } from '../state/input-identity.js';
 import { openRunCache, type RunCache } from './run-cache.js';
+import { openMonitor } from '../monitor/monitor.js';
+import type { ProcessMetrics } from '../monitor/process-metrics.js';
+import { bullmqTelemetry } from '../monitor/tracing.js';
 
 /** How a library call or a command runs: where it logs, what it reads the key from, what stops it. */
 export interface RunContext {
@@ -24,6 +27,12 @@ export interface RunContext {
   signal?: AbortSignal;
   /** Lifecycle events of the run; subscribe to them. Default: a fresh emitter. */
   events?: Lifecycle;
+  /**
+   * Record the process's metrics here (e.g. a registry the caller serves itself, see
+   * `startMetricsEndpoint`); with `metricsPort` they are served there too. Default: with `metricsPort`,
+   * metrics of the call's own; without, none are recorded.
+   */
+  metrics?: ProcessMetrics | undefined;
 }
 
 export interface RunReport extends CollectReport {
@@ -32,7 +41,7 @@ export interface RunReport extends CollectReport {
   producer: SubmitReport;
 }
 
-export function contextOf(context: RunContext): Required<Omit<RunContext, 'signal'>> & { signal: AbortSignal | undefined } {
+export function contextOf(context: RunContext): Required<Omit<RunContext, 'signal' | 'metrics'>> & { signal: AbortSignal | undefined } {
   return { logger: context.logger ?? createLogger(), env: context.env ?? process.env, events: context.events ?? new Lifecycle(), signal: context.signal };
 }
 
@@ -51,12 +60,23 @@ export async function run(options: RunOptions, context: RunContext = {}): Promis
 
 /** `run` with options already resolved (the CLI resolves flags, environment and config file itself). */
 export async function runResolved(resolved: Resolved<'run'>, context: RunContext = {}): Promise<RunReport> {
+  const resolvedContext = contextOf(context);
+  const monitor = await openMonitor(resolved.options, context.metrics, resolvedContext.logger);
+  try {
+    return await runMonitored(resolved, resolvedContext, monitor?.metrics);
+  } finally {
+    await monitor?.close();
+  }
+}
+
+async function runMonitored(resolved: Resolved<'run'>, context: ReturnType<typeof contextOf>, metrics: ProcessMetrics | undefined): Promise<RunReport> {
   const { options, sources } = resolved;
-  const { logger, env, events, signal } = contextOf(context);
+  const { logger, env, events, signal } = context;
   checkSubmitSettings(options);
   await makeDirDurable(options.out);
   const handle = await openSubmittedRun(options, logger, env, { allowBuiltinServer: true, out: options.out });
   const { runId } = handle;
+  const unwatchQueue = metrics?.watchQueue(runId, handle.queue);
   const guard = watchOutages(handle.connection, options.redisOutageTimeout, events);
   let host: WorkerHost | undefined;
   let cache: RunCache | undefined;
@@ -67,7 +87,7 @@ export async function runResolved(resolved: Resolved<'run'>, context: RunContext
       host = new WorkerHost(
         () => handle.redis.connect(),
         { prefix: options.prefix, concurrency: options.concurrency, runIds: [runId], lockDurationMs: options.lockDurationMs, stalledIntervalMs: options.stalledIntervalMs },
-        { logger, events, apiKey: env.RERANK_API_KEY, scoreCache: cache?.store },
+        { logger, events, apiKey: env.RERANK_API_KEY, scoreCache: cache?.store, observer: metrics, telemetry: bullmqTelemetry(options.tracing) },
       );
       await host.start();
     }
@@ -109,6 +129,7 @@ export async function runResolved(resolved: Resolved<'run'>, context: RunContext
   } finally {
     guard.close();
     await releaseHost(host);
+    unwatchQueue?.();
     await handle.close();
     await cache?.store.close();
   }

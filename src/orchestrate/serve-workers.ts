@@ -4,19 +4,34 @@ import type { Resolved } from '../options/resolve-options.js';
 import { redisSettingsOf, resolveRedis } from '../redis/connect.js';
 import { warnOnEvictionPolicy } from '../redis/eviction-policy.js';
 import { contextOf, type RunContext } from './run-pipeline.js';
-import { OutageWaitStopped } from '../redis/connection-loss.js';
+import { OutageWaitStopped, settlesWithin } from '../redis/connection-loss.js';
 import { watchOutages } from './outage-watch.js';
-import { closeWithGrace, releaseHost } from './shutdown.js';
+import { closeWithGrace, FORCE_CLOSE_AFTER_MS, releaseHost } from './shutdown.js';
+import { openMonitor, watchServedRuns } from '../monitor/monitor.js';
+import type { ProcessMetrics } from '../monitor/process-metrics.js';
+import { bullmqTelemetry, flushTraces } from '../monitor/tracing.js';
 
 /**
  * Serve runs from Redis (every active run, or `runIds`) until `context.signal` aborts, then stop with the
  * shared shutdown policy. Returns the batches this process scored and failed for good.
  */
 export async function serveWorkers(resolved: Resolved<'worker'>, context: RunContext & { signal: AbortSignal }): Promise<{ completed: number; failed: number }> {
+  const resolvedContext = contextOf(context);
+  const monitor = await openMonitor(resolved.options, context.metrics, resolvedContext.logger);
+  try {
+    return await serveMonitored(resolved, resolvedContext, monitor?.metrics);
+  } finally {
+    await monitor?.close();
+  }
+}
+
+async function serveMonitored(resolved: Resolved<'worker'>, context: ReturnType<typeof contextOf>, metrics: ProcessMetrics | undefined): Promise<{ completed: number; failed: number }> {
   const { options } = resolved;
-  const { logger, env, events, signal } = contextOf(context);
+  const { logger, env, events, signal } = context;
   // A worker joins an existing Redis: it never starts a private one nobody else could reach.
   const redis = await resolveRedis(redisSettingsOf(options), logger, { allowPrivate: false });
+  const stopWatching = metrics === undefined ? undefined : watchServedRuns(metrics, events, redis, options.prefix, logger);
+  const telemetry = bullmqTelemetry(options.tracing);
   try {
     const probe = redis.connect();
     await warnOnEvictionPolicy(probe, logger);
@@ -30,7 +45,7 @@ export async function serveWorkers(resolved: Resolved<'worker'>, context: RunCon
         stalledIntervalMs: options.stalledIntervalMs,
         ...(options.runIds === undefined ? {} : { runIds: options.runIds }),
       },
-      { logger, events, apiKey: env.RERANK_API_KEY },
+      { logger, events, apiKey: env.RERANK_API_KEY, observer: metrics, telemetry },
     );
     let stats = { completed: 0, failed: 0 };
     events.once('worker-stopped', (payload) => {
@@ -58,6 +73,9 @@ export async function serveWorkers(resolved: Resolved<'worker'>, context: RunCon
     await closeWithGrace(host, options.shutdownGraceMs, events);
     return stats;
   } finally {
+    await stopWatching?.();
+    // Bounded like the rest of the shutdown: an exporter that cannot reach its collector must not hold the exit.
+    if (telemetry !== undefined) await settlesWithin(flushTraces(), FORCE_CLOSE_AFTER_MS);
     await redis.close();
   }
 }

@@ -44,7 +44,19 @@ export interface RerankClientOptions {
    * (1-based) and the wait before the next one, in ms.
    */
   onRetry?: ((error: RetryableApiError, attempt: number, delayMs: number) => void) | undefined;
+  /** Told of every HTTP request once it has ended (metrics). Without it no request is timed. */
+  onRequest?: RequestObserver | undefined;
 }
+
+/** One HTTP request of the client, as an observer sees it. */
+export interface RequestRecord {
+  /** The HTTP status answered, or why there was none: a network error, our timeout, the caller's abort. */
+  status: number | 'network' | 'timeout' | 'aborted';
+  /** From sending the request to the end of its answer (or its failure), ms. */
+  durationMs: number;
+}
+
+export type RequestObserver = (request: RequestRecord) => void;
 
 /** Options with every default applied and every value checked. */
 export interface NormalizedClientOptions {
@@ -64,6 +76,7 @@ export interface NormalizedClientOptions {
   jitter: boolean;
   maxRetryAfterMs: number;
   onRetry: ((error: RetryableApiError, attempt: number, delayMs: number) => void) | undefined;
+  onRequest: RequestObserver | undefined;
 }
 
 export const CLIENT_DEFAULTS = {
@@ -135,6 +148,7 @@ export function normalizeClientOptions(options: RerankClientOptions): Normalized
   const jitter = options.jitter ?? CLIENT_DEFAULTS.jitter;
   if (typeof jitter !== 'boolean') bad('jitter', 'expected a boolean');
   if (options.onRetry !== undefined && typeof options.onRetry !== 'function') bad('onRetry', 'expected a function');
+  if (options.onRequest !== undefined && typeof options.onRequest !== 'function') bad('onRequest', 'expected a function');
   if (options.giveUp !== undefined && typeof options.giveUp !== 'function') bad('giveUp', 'expected a function');
   const maxTokensPerDoc = options.maxTokensPerDoc === undefined ? undefined : number('maxTokensPerDoc', options.maxTokensPerDoc, 0, { min: 1, integer: true });
 
@@ -155,5 +169,6 @@ export function normalizeClientOptions(options: RerankClientOptions): Normalized
     jitter,
     maxRetryAfterMs: number('maxRetryAfterMs', options.maxRetryAfterMs, CLIENT_DEFAULTS.maxRetryAfterMs, { min: 0 }),
     onRetry: options.onRetry,
+    onRequest: options.onRequest,
   };
 }

@@ -1,5 +1,5 @@
 export { RerankClient, type RerankOutcome, type RerankCallOptions } from './rerank-client.js';
-export { normalizeClientOptions, CLIENT_DEFAULTS, type RerankClientOptions, type NormalizedClientOptions } from './client-options.js';
+export { normalizeClientOptions, CLIENT_DEFAULTS, type RerankClientOptions, type NormalizedClientOptions, type RequestObserver, type RequestRecord } from './client-options.js';
 export {
   formatQuery,
   formatDocument,

@@ -109,7 +109,7 @@ export class RerankClient {
 
   /** The API key stays out of `console.log(client)` / util.inspect and JSON. */
   toJSON(): Record<string, unknown> {
-    return { ...this.options, apiKey: this.options.apiKey === undefined ? undefined : '[redacted]', onRetry: undefined };
+    return { ...this.options, apiKey: this.options.apiKey === undefined ? undefined : '[redacted]', onRetry: undefined, onRequest: undefined };
   }
 
   [Symbol.for('nodejs.util.inspect.custom')](): Record<string, unknown> {
@@ -196,14 +196,21 @@ export class RerankClient {
       else callerSignal.addEventListener('abort', onCallerAbort, { once: true });
     }
     const url = this.#displayUrl;
+    const observe = this.options.onRequest;
+    const started = observe === undefined ? 0 : performance.now();
     let response: PostResponse;
     try {
       response = await this.#poster.post(this.#headers, body, controller.signal);
     } catch (error) {
-      if (callerSignal?.aborted === true) throw callerSignal.reason;
+      if (callerSignal?.aborted === true) {
+        observe?.({ status: 'aborted', durationMs: performance.now() - started });
+        throw callerSignal.reason;
+      }
       if (controller.signal.reason instanceof RequestTimeout) {
+        observe?.({ status: 'timeout', durationMs: performance.now() - started });
         throw new RetryableApiError('ERR_API_TIMEOUT', `rerank request timed out after ${this.options.timeoutMs} ms`, { url });
       }
+      observe?.({ status: 'network', durationMs: performance.now() - started });
       throw new RetryableApiError('ERR_API_NETWORK', `rerank request failed: ${describeNetworkError(error)}`, { url, cause: error });
     } finally {
       clearTimeout(timer);
@@ -211,6 +218,7 @@ export class RerankClient {
     }
 
     const { status } = response;
+    observe?.({ status, durationMs: performance.now() - started });
     const text = this.#redact(response.body);
     if (status >= 200 && status < 300) {
       const context = { url, status, body: text };
