@@ -1,3 +1,4 @@
+import { Cluster } from 'ioredis';
 import type { ProducerTotals } from '../interfaces.js';
 import type { RedisConnection } from '../redis/connect.js';
 export type { ProducerTotals };
@@ -136,6 +137,28 @@ export class RunStore {
   /** Runs that workers should serve. */
   async activeRuns(): Promise<string[]> {
     return this.redis.smembers(this.registryKey);
+  }
+
+  /**
+   * Every run whose state is still in Redis: the active ones, aborted ones, and finished ones until their
+   * state expires (FINISHED_RUN_TTL_SECONDS). A SCAN of the keyspace (of each master of a cluster), so for
+   * an occasional listing such as the dashboard's, never a hot path.
+   */
+  async listedRuns(): Promise<string[]> {
+    const base = this.runKey('');
+    const pattern = `${base.replace(/[*?[\]\\]/g, '\\$&')}*`;
+    const nodes = this.redis instanceof Cluster ? this.redis.nodes('master') : [this.redis];
+    const ids = new Set<string>();
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        // The run's other keys (`<id>:done`, `<id>:tpm:<minute>`...) share the pattern; run ids hold no ':'.
+        for (const id of keys.map((key) => key.slice(base.length))) if (id !== '' && !id.includes(':')) ids.add(id);
+      } while (cursor !== '0');
+    }
+    return [...ids];
   }
 
   /** Record batches as collected (on the collector's disk), with what they cost, for `status`. */
