@@ -30,8 +30,9 @@ const LAYERS = [
       exactFile('src/lifecycle-events.ts'),
     ],
   },
-  // Self-contained parts: readers, the API client, Redis connections, the built-in server, the evaluator.
-  { name: 'parts', paths: ['^src/read/', '^src/rerank/', '^src/redis/', '^src/serve/', '^src/evaluate/', '^src/cache/'] },
+  // Self-contained parts: readers, the API client, Redis connections, the built-in server, the evaluator, the
+  // score cache, the Prometheus metrics of a process.
+  { name: 'parts', paths: ['^src/read/', '^src/rerank/', '^src/redis/', '^src/serve/', '^src/evaluate/', '^src/cache/', '^src/monitor/'] },
   // Batch planning over the readers.
   { name: 'plan', paths: ['^src/plan/'] },
   // Option schemas: what a run can be told, every default in one place. Above the parts and the planner,
@@ -42,10 +43,10 @@ const LAYERS = [
   { name: 'state', paths: ['^src/state/'] },
   // The three stages that move jobs: producing, processing (the BullMQ workers), collecting.
   { name: 'stages', paths: ['^src/enqueue/', '^workers/', '^src/collect/'] },
-  // Output files from the collected scores.
-  { name: 'write', paths: ['^src/write/'] },
-  // The whole run, wired together.
-  { name: 'orchestrate', paths: ['^src/orchestrate/'] },
+  // Output files from the collected scores, and the HTML report drawn from them.
+  { name: 'write', paths: ['^src/write/', '^src/report/'] },
+  // The whole run, wired together; the dashboard over the runs of a Redis.
+  { name: 'orchestrate', paths: ['^src/orchestrate/', '^src/dashboard/'] },
   // Entry points: the CLI and the library entry.
   { name: 'entry', paths: ['^src/cli/', exactFile('src/index.ts')] },
 ];
@@ -141,14 +142,14 @@ module.exports = {
     {
       name: 'workers-only-what-they-run-on',
       comment:
-        'workers/ runs jobs in its own processes: it depends only on jobs/, basics, options, rerank, redis, cache ' +
-        'and state, never on orchestrate, cli, collect, enqueue, write, evaluate, plan (or read, serve), so a worker ' +
+        'workers/ runs jobs in its own processes: it depends only on jobs/, basics, options, rerank, redis, cache, ' +
+        'monitor and state, never on orchestrate, cli, collect, enqueue, write, evaluate, plan (or read, serve), so a worker ' +
         'process loads only what processing a job needs.',
       severity: 'error',
       from: { path: '^workers/' },
       to: {
         path: '^(src|bench)/',
-        pathNot: [...BASICS, '^src/options/', '^src/rerank/', '^src/redis/', '^src/cache/', '^src/state/'],
+        pathNot: [...BASICS, '^src/options/', '^src/rerank/', '^src/redis/', '^src/cache/', '^src/monitor/', '^src/state/'],
       },
     },
     {

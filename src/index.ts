@@ -80,10 +80,23 @@ export { PROVIDERS, PROVIDER_NAMES, type ProviderName, type ProviderSpec, type B
 export type { CollectReport } from './orchestrate/collect-run.js';
 export type { SubmitReport } from './orchestrate/submit-input.js';
 export type { OutputSummary } from './write/write-outputs.js';
-export { Lifecycle, type LifecycleEventName, type LifecycleEvents, type Outcome } from './lifecycle-events.js';
+export { writeReport } from './report/write-report.js';
+export { Lifecycle, type LifecycleEventName, type LifecycleEvents, type Outcome, type RunProgress } from './lifecycle-events.js';
+// The closing summary `run` and `collect` print, and the `--fail-on-regression` gates.
+export { formatRunSummary, runSummaryOf, type RunSummary, type SummaryMeasure } from './write/run-summary.js';
+export { judgeRegressionGates, parseRegressionGates, type GateVerdict, type RegressionGate } from './evaluate/index.js';
 export type { RunOptions } from './options/run-options.js';
 export type { GivenOptions, OptionSource } from './options/resolve-options.js';
 export { DEFAULTS, OPTIONS, type OptionKey } from './options/option-table.js';
+
+// Prometheus metrics of a process (`--metrics-port`): pass `metrics` in a run's context to record into
+// your own registry, and serve it with startMetricsEndpoint (its URL is returned) or your own server.
+export { ProcessMetrics } from './monitor/process-metrics.js';
+export { startMetricsEndpoint, type MetricsEndpoint } from './monitor/metrics-endpoint.js';
+
+// The dashboard, as `rerank-batch dashboard`: the runs of a Redis with their progress, and Bull Board over their queues.
+export { startDashboard, type DashboardContext, type DashboardRun, type RunningDashboard } from './dashboard/dashboard.js';
+export type { RunStatusReport } from './collect/run-status.js';
 
 // The score cache of this machine, as `rerank-batch cache stats|prune|export|import`.
 export { ScoreCache, defaultCacheDir, type CacheStats, type CachedScore, type PruneFilter } from './cache/score-cache.js';

@@ -4,6 +4,24 @@ import type { Logger } from './logger.js';
 /** How a run (or a collect) ended, before anyone turns it into an exit code. */
 export type Outcome = 'complete' | 'failures' | 'interrupted';
 
+/** A run's progress as the run's state in Redis has it: what the progress bar, the progress lines and `status` show. */
+export interface RunProgress {
+  runId: string;
+  /** Pairs collected so far (scored, or from the score cache), and the run's pairs (null until the input is read). */
+  pairsDone: number;
+  pairsTotal: number | null;
+  batchesDone: number;
+  batchesTotal: number | null;
+  /** Batches failed for good, waiting for `retry-failed`. */
+  failedBatches: number;
+  /** Null until something is collected. */
+  pairsPerSecond: number | null;
+  etaSeconds: number | null;
+  apiRequests: number;
+  retries: number;
+  rateLimited: number;
+}
+
 /**
  * What happens in a run's life, as typed events: the CLI logs them, library users and tests subscribe.
  * Log lines of these events carry `event: <name>`, which is what a log reader should match, never the
@@ -14,6 +32,11 @@ export interface LifecycleEvents {
   'run-started': { runId: string; redis: string; apiUrl: string; provider: string; model: string | null; resumed: boolean };
   /** The producer has read the whole input and queued what was not queued or collected already. */
   'input-queued': { runId: string; queries: number; pairs: number; batches: number; enqueued: number; alreadySubmitted: number };
+  /**
+   * The collector's progress, about every second while someone listens (nothing is read from Redis for it
+   * otherwise), and once more when everything is collected. Not logged: the CLI shows it as a bar or lines.
+   */
+  'run-progress': RunProgress;
   /** The producer stopped before the end of the input (a shutdown, or the run failed). */
   'input-stopped': { runId: string; enqueued: number };
   /** Outputs written; `outcome` says whether every batch was done. */
@@ -52,7 +75,7 @@ export interface LifecycleEvents {
 
 export type LifecycleEventName = keyof LifecycleEvents;
 
-const MESSAGES: Record<LifecycleEventName, string> = {
+const MESSAGES: Record<Exclude<LifecycleEventName, 'run-progress'>, string> = {
   'run-started': 'run started',
   'input-queued': 'input read and queued',
   'input-stopped': 'stopped reading the input before its end (a shutdown, or the run failed: see its error); what was queued stays queued',
@@ -72,7 +95,7 @@ const MESSAGES: Record<LifecycleEventName, string> = {
 export class Lifecycle extends EventEmitter<{ [K in LifecycleEventName]: [LifecycleEvents[K]] }> {
   /** Log every event through `logger` (info; warn for the ones that say something went short), with `event: name`. */
   logTo(logger: Logger): this {
-    for (const name of Object.keys(MESSAGES) as LifecycleEventName[]) {
+    for (const name of Object.keys(MESSAGES) as (keyof typeof MESSAGES)[]) {
       this.on(name, (payload: LifecycleEvents[typeof name]) => {
         const warn = name === 'input-stopped' || name === 'redis-down' || name === 'redis-still-down' || name === 'shutdown-requested' || name === 'shutdown-grace-expired' || (name === 'run-finished' && 'outcome' in payload && payload.outcome === 'interrupted');
         const message = name === 'run-finished' && 'outcome' in payload && payload.outcome === 'interrupted' ? 'run interrupted: partial outputs written; run the same command again to resume' : MESSAGES[name];

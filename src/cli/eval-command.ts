@@ -7,6 +7,8 @@ import {
   evaluateRunFile,
   formatComparison,
   formatTrecEval,
+  judgeRegressionGates,
+  parseRegressionGates,
   readQrels,
   splitMeasureList,
   type EvaluationResult,
@@ -36,6 +38,8 @@ export interface EvalCommandOptions {
   bootstrapSamples?: number;
   /** Default 42. */
   seed?: number;
+  /** `--fail-on-regression` items (B against A): runEval returns ExitCode.Regression when one fails. */
+  failOnRegression?: string[];
 }
 
 const defaultIo: EvalCommandIo = {
@@ -46,12 +50,13 @@ const defaultIo: EvalCommandIo = {
 /**
  * Registers `eval --qrels QRELS --run RUN [--run RUN2] [--rel-level N] [--measures LIST] [--per-query]
  * [--json] [--bootstrap-samples N] [--seed N]` on the program. Errors are thrown (InputError,
- * UsageError) for main() to map to exit code 2; success sets exit code 0.
+ * UsageError) for main() to map to exit code 2; success sets exit code 0, a failed
+ * `--fail-on-regression` gate 3.
  * @param io output sinks; default process.stdout / process.stderr.
  */
 export function registerEvalCommand(program: Command, setExitCode: (code: number) => void, io: EvalCommandIo = defaultIo): void {
   defineCommand(program, 'eval', async ({ options }) => {
-    await runEval(
+    return runEval(
       {
         qrels: options.qrels,
         runs: options.run,
@@ -61,19 +66,22 @@ export function registerEvalCommand(program: Command, setExitCode: (code: number
         json: options.json,
         bootstrapSamples: options.bootstrapSamples,
         seed: options.seed,
+        failOnRegression: options.failOnRegression ?? [],
       },
       io,
-    );
-    setExitCode(ExitCode.Ok);
+    ).then(setExitCode);
   });
 }
 
 /**
  * The eval command without commander: evaluates or compares, prints to io.stdout, and always states on
- * io.stderr how many run queries were ignored because the qrels do not have them.
+ * io.stderr how many run queries were ignored because the qrels do not have them, and each gate's verdict.
+ * Returns the exit code: 0, or 3 when a `--fail-on-regression` gate failed.
  */
-export async function runEval(options: EvalCommandOptions, io: EvalCommandIo = defaultIo): Promise<void> {
+export async function runEval(options: EvalCommandOptions, io: EvalCommandIo = defaultIo): Promise<ExitCode> {
   if (options.runs.length === 0) throw new UsageError('eval: give a run with --run');
+  const gates = parseRegressionGates(options.failOnRegression ?? []);
+  if (gates.length > 0 && options.runs.length !== 2) throw new UsageError('eval: --fail-on-regression compares two runs: give the baseline and the reranked run with --run A --run B');
   if (options.runs.length > 2) throw new UsageError('eval: give one --run to evaluate, or two to compare');
   if (options.perQuery === true && options.runs.length > 1) throw new UsageError('eval: --per-query works with a single --run');
   const qrels = await readQrels(options.qrels);
@@ -87,10 +95,10 @@ export async function runEval(options: EvalCommandOptions, io: EvalCommandIo = d
     results.push(result);
   }
   const [a, b] = results;
-  if (a === undefined) return;
+  if (a === undefined) return ExitCode.Ok;
   if (b === undefined) {
     io.stdout(options.json === true ? `${JSON.stringify(resultJson(a, options.perQuery === true), null, 2)}\n` : formatTrecEval(a, { perQuery: options.perQuery === true }));
-    return;
+    return ExitCode.Ok;
   }
   const comparisons = compare(a, b, { bootstrapSamples: options.bootstrapSamples, seed: options.seed });
   if (options.json === true) {
@@ -99,6 +107,9 @@ export async function runEval(options: EvalCommandOptions, io: EvalCommandIo = d
     io.stdout(`A = ${options.runs[0] ?? ''}\nB = ${options.runs[1] ?? ''}\n`);
     io.stdout(formatComparison(comparisons));
   }
+  const verdicts = judgeRegressionGates(gates, comparisons);
+  for (const v of verdicts) io.stderr(`eval: ${v.failed ? 'REGRESSION' : 'gate passed'}: --fail-on-regression ${v.gate.text}${v.failed ? `: ${v.gate.measure} ${v.reason}` : ''}\n`);
+  return verdicts.some((v) => v.failed) ? ExitCode.Regression : ExitCode.Ok;
 }
 
 /** JSON of one evaluation: measure -> value, plus `per_query` (qid -> measure -> value) when asked. */

@@ -8,6 +8,8 @@ export const ExitCode = {
   Failures: 1,
   /** Bad usage or bad input: the message names the option, or the file, line and field. */
   BadInput: 2,
+  /** Everything scored (or evaluated), but a `--fail-on-regression` gate failed: reranking lowered a measure. */
+  Regression: 3,
   /** Stopped by SIGINT/SIGTERM after writing what was collected (128 + SIGINT's number, the shell convention). */
   Interrupted: 130,
 } as const;

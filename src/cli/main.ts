@@ -4,11 +4,13 @@ import { RerankBatchError } from '../errors/rerank-batch-error.js';
 import { UsageError } from '../errors/usage-error.js';
 import { isRedisAuthError } from '../redis/redis-errors.js';
 import { registerCacheCommands } from './cache-command.js';
+import { registerDashboardCommand } from './dashboard-command.js';
 import { registerDiffCommand } from './diff-command.js';
 import { registerEstimateCommand } from './estimate-command.js';
 import { registerEvalCommand } from './eval-command.js';
 import { ExitCode } from './exit-codes.js';
 import { registerInitCommand } from './init-command.js';
+import { registerReportCommand } from './report-command.js';
 import { registerRunAdminCommands } from './run-admin-commands.js';
 import { registerRunCommands } from './run-command.js';
 import { registerServeCommand } from './serve-command.js';
@@ -22,9 +24,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerRunCommands(program, setExitCode);
   registerRunAdminCommands(program, setExitCode);
   registerServeCommand(program, setExitCode);
+  registerDashboardCommand(program, setExitCode);
   registerEstimateCommand(program, setExitCode);
   registerEvalCommand(program, setExitCode);
   registerDiffCommand(program, setExitCode);
+  registerReportCommand(program, setExitCode);
   registerCacheCommands(program, setExitCode);
   registerInitCommand(program, setExitCode);
   for (const command of program.commands) {

@@ -261,6 +261,7 @@ export class Collector {
     const now = Date.now();
     if (now - this.lastProgressLog < (this.options.progressIntervalMs ?? 5_000)) return;
     this.lastProgressLog = now;
-    this.logger.info({ runId: this.options.runId, ...progress }, 'collecting');
+    // The CLI shows progress from the run-progress event; this is for debugging the collector itself.
+    this.logger.debug({ runId: this.options.runId, ...progress }, 'collecting');
   }
 }

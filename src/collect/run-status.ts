@@ -1,4 +1,5 @@
 import type { RerankQueue } from '../../jobs/rerank-queue.js';
+import type { RunProgress } from '../lifecycle-events.js';
 import type { RunState, RunStore } from '../state/run-store.js';
 
 /** What `status` reports about a run. */
@@ -62,6 +63,23 @@ export async function runStatus(handle: RunStatusSource): Promise<RunStatusRepor
     apiRequests: stats.requests,
     retries: Math.max(0, stats.requests - stats.batches),
     rateLimited: stats.rateLimited,
+  };
+}
+
+/** The progress part of a report, as the `run-progress` event carries it. */
+export function progressOf(r: RunStatusReport): RunProgress {
+  return {
+    runId: r.runId,
+    pairsDone: r.pairsCollected,
+    pairsTotal: r.pairs,
+    batchesDone: r.batches.collected,
+    batchesTotal: r.batches.total,
+    failedBatches: r.batches.failed,
+    pairsPerSecond: r.pairsPerSecond,
+    etaSeconds: r.etaSeconds,
+    apiRequests: r.apiRequests,
+    retries: r.retries,
+    rateLimited: r.rateLimited,
   };
 }
 

@@ -27,3 +27,4 @@ export {
   type RankingDiff,
   type RankingDiffSummary,
 } from './ranking-diff.js';
+export { GATE_P_VALUE, judgeRegressionGates, parseRegressionGates, type GateVerdict, type RegressionGate } from './regression-gate.js';

@@ -4,11 +4,13 @@ import type { Lifecycle, Outcome } from '../lifecycle-events.js';
 import type { Logger } from '../logger.js';
 import { OutageWaitStopped, type OutageGuard } from '../redis/connection-loss.js';
 import type { OptionSource } from '../options/resolve-options.js';
-import { writeManifest } from '../write/manifest.js';
+import { writeManifest, type Manifest } from '../write/manifest.js';
+import { startProgressTicker } from '../collect/progress-ticker.js';
+import { writeReport } from '../report/write-report.js';
 import type { RunHandle } from './open-run.js';
 import { writeOutputs, type OutputSummary } from '../write/write-outputs.js';
 import type { OutputSettings } from '../write/output-settings.js';
-import { Collector } from '../collect/collector.js';
+import { Collector, type CollectProgress } from '../collect/collector.js';
 import { Spool } from '../collect/spool.js';
 import { checkSpoolInput, recordSpoolInput, spoolPathOf } from '../collect/spool-identity.js';
 import type { InputIdentity } from '../state/input-identity.js';
@@ -22,6 +24,8 @@ export interface CollectReport {
   outcome: Outcome;
   summary: OutputSummary;
   complete: boolean;
+  /** What manifest.json says. */
+  manifest: Manifest;
 }
 
 /**
@@ -68,7 +72,14 @@ export async function collectRun(
     }
     const collector = new Collector(handle.queue, handle.store, spool, { runId: handle.runId, guard, cache: context.cache }, logger);
     const either = [signals.stop, signals.drop].filter((s): s is AbortSignal => s !== undefined);
-    const progress = await collector.collect(either.length === 0 ? undefined : AbortSignal.any(either));
+    const ticker = events.listenerCount('run-progress') > 0 ? startProgressTicker(handle, (p) => events.emit('run-progress', p)) : undefined;
+    let progress: CollectProgress;
+    try {
+      progress = await collector.collect(either.length === 0 ? undefined : AbortSignal.any(either));
+      if (progress.total !== undefined && progress.scored + progress.failed >= progress.total) await ticker?.tick();
+    } finally {
+      ticker?.stop();
+    }
     // Dropped (the input turned out bad): nothing of this run is worth writing.
     if (signals.drop?.aborted === true) return undefined;
     const complete = progress.total !== undefined && progress.scored + progress.failed >= progress.total;
@@ -85,7 +96,7 @@ export async function collectRun(
       throw err;
     });
     if (state === undefined) throw new RerankBatchError('ERR_RUN_UNKNOWN', `run ${handle.runId} has no state in Redis (cancelled?)`);
-    await writeManifest(settings.out, {
+    const manifest = await writeManifest(settings.out, {
       runId: handle.runId,
       startedAt: state.submission === undefined ? startedAt : new Date(state.submission.submittedAt),
       finishedAt: new Date(),
@@ -96,6 +107,12 @@ export async function collectRun(
       summary,
       outcome,
     });
+    if (summary.metrics !== undefined) {
+      // After the manifest, which the report reads. A report that fails leaves the outputs as they are.
+      await writeReport(settings.out).catch((err: unknown) => {
+        logger.error({ err, out: settings.out }, 'report.html could not be written (the other outputs are): `rerank-batch report --out DIR` writes it again');
+      });
+    }
     if (complete) await guard.run(() => handle.store.complete(handle.runId));
     if (summary.repeatsDropped !== undefined) {
       logger.warn({ runId: handle.runId, repeatsDropped: summary.repeatsDropped }, 'candidates scored twice (repeated far apart in the input) were written once, with their best score');
@@ -115,7 +132,7 @@ export async function collectRun(
       requestsSaved: state.submission?.producer.requestsSaved ?? 0,
       ...(summary.queriesWithoutBaseline === undefined ? {} : { queriesWithoutBaseline: summary.queriesWithoutBaseline }),
     });
-    return { outcome, summary, complete };
+    return { outcome, summary, complete, manifest };
   } finally {
     spool.close();
   }

@@ -26,11 +26,20 @@ export interface ManifestInput {
  * manifest.json: what ran, on what, with which options, and what came of it. Holds no secret: the API
  * key is never part of the options, and the Redis URL has its password removed.
  */
-export async function writeManifest(outDir: string, m: ManifestInput): Promise<void> {
+export async function writeManifest(outDir: string, m: ManifestInput): Promise<Manifest> {
+  const manifest = manifestOf(m);
+  await writeFileAtomic(join(outDir, OUTPUT_FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
+  return manifest;
+}
+
+/** What manifest.json holds. */
+export type Manifest = ReturnType<typeof manifestOf>;
+
+function manifestOf(m: ManifestInput) {
   const { config, submission, totals } = m.state;
   const producer = submission?.producer ?? {};
   const { sources, ...outputs } = m.settings;
-  const manifest = {
+  return {
     run_id: m.runId,
     tool: 'rerank-batch',
     complete: m.complete,
@@ -94,5 +103,4 @@ export async function writeManifest(outDir: string, m: ManifestInput): Promise<v
     outputs: { ...outputs, files: Object.values(OUTPUT_FILES) },
     inputs: submission?.inputs ?? null,
   };
-  await writeFileAtomic(join(outDir, OUTPUT_FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
 }

@@ -31,13 +31,14 @@ export interface BaselinePair {
 }
 
 /**
+ * Returns the comparisons (none without a baseline).
  * metrics.json (means keyed by trec_eval measure names, full precision; with a baseline, a
  * "comparison" section: difference, paired t-test p, 95% bootstrap interval, wins/ties/losses per
  * measure, over `baseline_queries` queries) and, with a baseline, metrics.perquery.csv (query_id,
  * measure, baseline, reranked, delta; baseline and delta empty for a query without a first-stage order).
  * @param queriesWithoutBaseline qrels queries left out of the baseline and the comparison, having no first-stage order.
  */
-export async function writeMetrics(outDir: string, reranked: EvaluationResult, pair: BaselinePair | undefined, relLevel: number, queriesWithoutBaseline = 0): Promise<void> {
+export async function writeMetrics(outDir: string, reranked: EvaluationResult, pair: BaselinePair | undefined, relLevel: number, queriesWithoutBaseline = 0): Promise<MeasureComparison[]> {
   const metrics: Record<string, unknown> = { reranked: reranked.mean };
   let comparisons: MeasureComparison[] = [];
   if (pair !== undefined) {
@@ -51,7 +52,7 @@ export async function writeMetrics(outDir: string, reranked: EvaluationResult, p
   metrics.queries_evaluated = reranked.perQuery.size;
   metrics.run_queries_not_in_qrels = reranked.ignoredRunQueries.length;
   await writeFileAtomic(join(outDir, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
-  if (pair === undefined) return;
+  if (pair === undefined) return comparisons;
 
   const csv = new LineWriter(join(outDir, 'metrics.perquery.csv'));
   try {
@@ -71,4 +72,5 @@ export async function writeMetrics(outDir: string, reranked: EvaluationResult, p
     await csv.discard();
     throw err;
   }
+  return comparisons;
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Spool } from '../collect/spool.js';
-import { Evaluator, isCountMeasure, type EvaluationResult, type Qrels } from '../evaluate/index.js';
+import { Evaluator, isCountMeasure, type EvaluationResult, type MeasureComparison, type Qrels } from '../evaluate/index.js';
 import { writeMetrics, type BaselinePair } from './metrics.js';
 import { LineWriter } from './line-writer.js';
 import { compareQueryIds, compareTrecOrder, formatScore, type RankedItem } from './ranking.js';
@@ -50,9 +50,9 @@ export interface OutputSummary {
   queriesWithoutBaseline?: number;
   /**
    * `reranked` over every qrels query; `baseline` over the qrels queries that have a first-stage order
-   * (undefined when none has).
+   * (undefined when none has); the comparison of the two per measure, as metrics.json has it (empty without a baseline).
    */
-  metrics?: { reranked: EvaluationResult; baseline: EvaluationResult | undefined };
+  metrics?: { reranked: EvaluationResult; baseline: EvaluationResult | undefined; comparisons: MeasureComparison[] };
 }
 
 /** File names inside --out. */
@@ -63,6 +63,7 @@ export const OUTPUT_FILES = {
   metricsPerQuery: 'metrics.perquery.csv',
   failures: 'failures.jsonl',
   manifest: 'manifest.json',
+  report: 'report.html',
 } as const;
 
 /**
@@ -255,8 +256,8 @@ export async function writeOutputs(spool: Spool, options: OutputOptions): Promis
         pair = { baseline: withoutQueries(pair.baseline, options.qrels, left), reranked: withoutQueries(rerankedResult, options.qrels, left) };
         if (pair.baseline.perQuery.size === 0) pair = undefined;
       }
-      summary.metrics = { reranked: rerankedResult, baseline: pair?.baseline };
-      await writeMetrics(options.outDir, rerankedResult, pair, evalOptions.relLevel, left.size);
+      const comparisons = await writeMetrics(options.outDir, rerankedResult, pair, evalOptions.relLevel, left.size);
+      summary.metrics = { reranked: rerankedResult, baseline: pair?.baseline, comparisons };
     }
     await trec.commit();
     await jsonl.commit();

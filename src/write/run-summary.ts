@@ -1,0 +1,146 @@
+import type { GateVerdict, MeasureComparison } from '../evaluate/index.js';
+import { formatComparison } from '../evaluate/index.js';
+import type { Manifest } from './manifest.js';
+
+/** The measures of the closing summary, those of them the run computed, in this order. */
+export const SUMMARY_MEASURES = ['ndcg_cut_10', 'ndcg', 'map', 'recip_rank', 'P_10', 'recall_100'] as const;
+
+/** One measure of the summary: baseline (first stage) against reranked, as metrics.json's comparison has it. */
+export interface SummaryMeasure {
+  measure: string;
+  baseline: number;
+  reranked: number;
+  delta: number;
+  /** Null where it is undefined (fewer than two queries). */
+  p_value: number | null;
+  ci95_low: number | null;
+  ci95_high: number | null;
+  wins: number;
+  ties: number;
+  losses: number;
+}
+
+/**
+ * What `run` and `collect` print when they end (`--json`: this object): counts, time, requests and
+ * billing units, the score cache, and with qrels the main measures against the first stage.
+ */
+export interface RunSummary {
+  run_id: string;
+  outcome: Manifest['outcome'];
+  out: string;
+  duration_seconds: number;
+  queries: number | null;
+  pairs: number | null;
+  scored_pairs: number;
+  failed_pairs: number;
+  rejected_rows: number;
+  api_requests: number;
+  retries: number;
+  rate_limited: number;
+  billing_unit: string;
+  /** Billing units the planned requests cost (what `estimate` counts), before retries. */
+  billing_units: number | null;
+  /** Null when the run did not use the score cache. */
+  cache: { hits: number; requests_saved: number | null } | null;
+  /** With qrels and a first-stage order: the main measures; null otherwise. */
+  measures: SummaryMeasure[] | null;
+  /** With qrels but no first-stage order to compare with: the reranked means alone. */
+  reranked_only: Record<string, number> | null;
+  /** The `--fail-on-regression` verdicts; empty without gates. */
+  regression_gates: { gate: string; measure: string; failed: boolean; reason: string }[];
+}
+
+const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
+
+/** The summary of a written run, from its manifest and the comparison written to metrics.json. */
+export function runSummaryOf(
+  manifest: Manifest,
+  out: string,
+  metrics: { reranked: Record<string, number>; comparisons: readonly MeasureComparison[] } | undefined,
+  verdicts: readonly GateVerdict[] = [],
+): RunSummary {
+  const wanted = (measure: string): boolean => (SUMMARY_MEASURES as readonly string[]).includes(measure);
+  const gated = new Set(verdicts.map((v) => v.gate.measure));
+  const shown = metrics?.comparisons.filter((c) => wanted(c.measure) || gated.has(c.measure)) ?? [];
+  return {
+    run_id: manifest.run_id,
+    outcome: manifest.outcome,
+    out,
+    duration_seconds: manifest.duration_seconds,
+    queries: manifest.counts.queries,
+    pairs: manifest.counts.pairs,
+    scored_pairs: manifest.counts.scored_pairs,
+    failed_pairs: manifest.counts.failed_pairs,
+    rejected_rows: manifest.counts.rejected_rows,
+    api_requests: manifest.counts.api_requests,
+    retries: manifest.counts.retries,
+    rate_limited: manifest.counts.rate_limited,
+    billing_unit: manifest.planned.billing_unit,
+    billing_units: manifest.planned.billing_units,
+    cache: manifest.cache === null ? null : { hits: manifest.cache.hits, requests_saved: manifest.cache.requests_saved },
+    measures:
+      metrics === undefined || metrics.comparisons.length === 0
+        ? null
+        : shown.map((c) => ({
+            measure: c.measure,
+            baseline: c.a,
+            reranked: c.b,
+            delta: c.delta,
+            p_value: finite(c.pValue),
+            ci95_low: finite(c.ciLow),
+            ci95_high: finite(c.ciHigh),
+            wins: c.wins,
+            ties: c.ties,
+            losses: c.losses,
+          })),
+    reranked_only:
+      metrics === undefined || metrics.comparisons.length > 0
+        ? null
+        : Object.fromEntries(Object.entries(metrics.reranked).filter(([measure]) => wanted(measure) || gated.has(measure))),
+    regression_gates: verdicts.map((v) => ({ gate: v.gate.text, measure: v.gate.measure, failed: v.failed, reason: v.reason })),
+  };
+}
+
+/** The summary as a few lines and a table, for a person reading stdout. */
+export function formatRunSummary(s: RunSummary): string {
+  const n = (v: number | null): string => (v === null ? '?' : v.toLocaleString('en-US'));
+  const lines = [
+    `run ${s.run_id}: ${s.outcome} in ${formatDuration(s.duration_seconds)}; outputs in ${s.out}`,
+    `  queries ${n(s.queries)}, pairs ${n(s.pairs)}: ${n(s.scored_pairs)} scored, ${n(s.failed_pairs)} failed${s.rejected_rows > 0 ? `, ${n(s.rejected_rows)} input rows rejected` : ''}`,
+    `  API requests ${n(s.api_requests)} (retries ${n(s.retries)}, 429s ${n(s.rate_limited)}), ${n(s.billing_units)} ${s.billing_unit}${s.billing_units === 1 ? '' : 's'} planned`,
+  ];
+  if (s.cache !== null) lines.push(`  score cache: ${n(s.cache.hits)} pairs from the cache, ${n(s.cache.requests_saved)} requests saved`);
+  let text = `${lines.join('\n')}\n`;
+  if (s.measures !== null) {
+    const comparisons: MeasureComparison[] = s.measures.map((m) => ({
+      measure: m.measure,
+      a: m.baseline,
+      b: m.reranked,
+      delta: m.delta,
+      pValue: m.p_value ?? Number.NaN,
+      ciLow: m.ci95_low ?? Number.NaN,
+      ciHigh: m.ci95_high ?? Number.NaN,
+      wins: m.wins,
+      ties: m.ties,
+      losses: m.losses,
+    }));
+    text += `\n${formatComparison(comparisons, { a: 'baseline', b: 'reranked' })}`;
+  } else if (s.reranked_only !== null) {
+    const entries = Object.entries(s.reranked_only);
+    const width = Math.max(...entries.map(([m]) => m.length), 'measure'.length);
+    text += `\n${'measure'.padEnd(width)}  reranked  (no first-stage order to compare with)\n`;
+    for (const [measure, value] of entries) text += `${measure.padEnd(width)}  ${value.toFixed(4)}\n`;
+  }
+  for (const gate of s.regression_gates) {
+    text += `${gate.failed ? 'REGRESSION' : 'gate passed'}: --fail-on-regression ${gate.gate}${gate.failed ? `: ${gate.measure} ${gate.reason}` : ''}\n`;
+  }
+  return text;
+}
+
+function formatDuration(seconds: number): string {
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const sec = Math.round(seconds % 60);
+  return h > 0 ? `${h} h ${m} min` : `${m} min ${sec} s`;
+}
