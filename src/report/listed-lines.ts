@@ -1,7 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { z } from 'zod';
-import { InputError } from '../errors/input-error.js';
-import { readTextLines } from '../read/open-text-stream.js';
+import { parsedJsonLines } from '../read/json-lines.js';
 
 /** How many lines of failures.jsonl and rejects.jsonl the page lists; the rest are counted. */
 export const LISTED_LINES = 50;
@@ -43,21 +42,12 @@ async function listLines<T extends { code?: string | null | undefined }>(file: s
   );
   if (!exists) return undefined;
   const listed: ListedLines<T> = { first: [], lines: 0, items: 0, byCode: new Map() };
-  for await (const { text, line } of readTextLines(file)) {
-    if (text.trim() === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (err) {
-      throw new InputError('ERR_INPUT_JSON', `not valid JSON: ${err instanceof Error ? err.message : String(err)}`, { file, line });
-    }
-    const parsed = schema.safeParse(value);
-    if (!parsed.success) throw new InputError('ERR_INPUT_JSON', `unexpected line: ${parsed.error.issues[0]?.message ?? ''}`, { file, line });
+  for await (const { value } of parsedJsonLines(file, schema, 'ERR_INPUT_JSON')) {
     listed.lines++;
-    listed.items += itemsOf(parsed.data);
-    const code = parsed.data.code ?? 'no code';
+    listed.items += itemsOf(value);
+    const code = value.code ?? 'no code';
     listed.byCode.set(code, (listed.byCode.get(code) ?? 0) + 1);
-    if (listed.first.length < LISTED_LINES) listed.first.push(parsed.data);
+    if (listed.first.length < LISTED_LINES) listed.first.push(value);
   }
   return listed;
 }

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { InputError } from '../errors/input-error.js';
 import { compareTrecOrder, type Qrels, type ScoredDoc } from '../evaluate/index.js';
-import { readTextLines } from '../read/open-text-stream.js';
+import { parsedJsonLines } from '../read/json-lines.js';
 import { ScoreHistogram, type HistogramView } from './score-histogram.js';
 import { MeanCurve, interpolatedPrecision } from './precision-recall.js';
 
@@ -94,20 +93,8 @@ export async function passOverRanking(file: string, options: RankingPassOptions)
   let qrelsQueriesWithoutBaseline = 0;
   const summary: Omit<RankingSummary, 'histogram' | 'precisionRecall'> = { queries: 0, documents: 0, nullScores: 0, details: new Map() };
 
-  for await (const { text, line } of readTextLines(file)) {
-    if (text.trim() === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (err) {
-      throw new InputError('ERR_RUN_FORMAT', `not valid JSON: ${err instanceof Error ? err.message : String(err)}`, { file, line });
-    }
-    const parsed = lineSchema.safeParse(value);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new InputError('ERR_RUN_FORMAT', issue?.message ?? 'not a ranked.jsonl line', { file, line, ...(issue === undefined ? {} : { field: issue.path.join('.') }) });
-    }
-    const { query_id: queryId, query, results } = parsed.data;
+  for await (const { value } of parsedJsonLines(file, lineSchema, 'ERR_RUN_FORMAT')) {
+    const { query_id: queryId, query, results } = value;
     summary.queries++;
     summary.documents += results.length;
     const judged = qrels?.get(queryId);

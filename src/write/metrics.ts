@@ -7,7 +7,20 @@ import { LineWriter, writeFileAtomic } from './line-writer.js';
 export const BOOTSTRAP_SEED = 42;
 export const BOOTSTRAP_SAMPLES = 10_000;
 
-function comparisonJson(c: MeasureComparison): Record<string, number | null> {
+/** One measure's comparison as metrics.json writes it (NaN as null). */
+export interface ComparisonJson {
+  baseline: number;
+  reranked: number;
+  delta: number;
+  p_value: number | null;
+  ci95_low: number | null;
+  ci95_high: number | null;
+  wins: number;
+  ties: number;
+  losses: number;
+}
+
+export function comparisonJson(c: MeasureComparison): ComparisonJson {
   const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
   return {
     baseline: c.a,

@@ -1,24 +1,13 @@
 import type { GateVerdict, MeasureComparison } from '../evaluate/index.js';
 import { formatComparison } from '../evaluate/index.js';
 import type { Manifest } from './manifest.js';
+import { comparisonJson, type ComparisonJson } from './metrics.js';
 
 /** The measures of the closing summary, those of them the run computed, in this order. */
 export const SUMMARY_MEASURES = ['ndcg_cut_10', 'ndcg', 'map', 'recip_rank', 'P_10', 'recall_100'] as const;
 
 /** One measure of the summary: baseline (first stage) against reranked, as metrics.json's comparison has it. */
-export interface SummaryMeasure {
-  measure: string;
-  baseline: number;
-  reranked: number;
-  delta: number;
-  /** Null where it is undefined (fewer than two queries). */
-  p_value: number | null;
-  ci95_low: number | null;
-  ci95_high: number | null;
-  wins: number;
-  ties: number;
-  losses: number;
-}
+export type SummaryMeasure = { measure: string } & ComparisonJson;
 
 /**
  * What `run` and `collect` print when they end (`--json`: this object): counts, time, requests and
@@ -50,8 +39,6 @@ export interface RunSummary {
   regression_gates: { gate: string; measure: string; failed: boolean; reason: string }[];
 }
 
-const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
-
 /** The summary of a written run, from its manifest and the comparison written to metrics.json. */
 export function runSummaryOf(
   manifest: Manifest,
@@ -81,18 +68,7 @@ export function runSummaryOf(
     measures:
       metrics === undefined || metrics.comparisons.length === 0
         ? null
-        : shown.map((c) => ({
-            measure: c.measure,
-            baseline: c.a,
-            reranked: c.b,
-            delta: c.delta,
-            p_value: finite(c.pValue),
-            ci95_low: finite(c.ciLow),
-            ci95_high: finite(c.ciHigh),
-            wins: c.wins,
-            ties: c.ties,
-            losses: c.losses,
-          })),
+        : shown.map((c) => ({ measure: c.measure, ...comparisonJson(c) })),
     reranked_only:
       metrics === undefined || metrics.comparisons.length > 0
         ? null

@@ -1,5 +1,5 @@
 import { copyFile, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { run as runPipeline } from '../../src/orchestrate/run-pipeline.js';
 import type { RunOptions } from '../../src/options/run-options.js';
@@ -8,8 +8,10 @@ import { captureLogs } from '../helpers/log-capture.js';
 import { repoRoot, tempDir } from '../helpers/paths.js';
 import { deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
 
-export const PAIRS = join(repoRoot, 'examples', 'cranfield', 'pairs.csv.gz');
-export const QRELS = join(repoRoot, 'examples', 'cranfield', 'qrels.trec');
+// Relative to the repository (vitest's working directory), as a user types them: they show in the page,
+// and so in docs/report.png.
+export const PAIRS = relative(process.cwd(), join(repoRoot, 'examples', 'cranfield', 'pairs.csv.gz'));
+export const QRELS = relative(process.cwd(), join(repoRoot, 'examples', 'cranfield', 'qrels.trec'));
 
 /** A query id and texts that would be markup if the page did not escape them. */
 export const NASTY_QUERY_ID = '<b>q&1</b>';
