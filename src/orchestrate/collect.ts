@@ -3,13 +3,12 @@ import { resolveOptions, type GivenOptions, type Resolved } from '../options/res
 import { collectRun, type CollectReport } from './collect-run.js';
 import { redisSettingsOf } from '../redis/connect.js';
 import { openExistingRun } from './open-run.js';
-import { contextOf, type RunContext } from './run-pipeline.js';
+import { monitored, type ResolvedContext, type RunContext } from './run-pipeline.js';
 import { watchOutages } from './outage-watch.js';
 import { closeWithGrace, releaseHost } from './shutdown.js';
 import { inputIdentityOf } from '../state/input-identity.js';
 import { cacheDirOf } from '../options/run-options.js';
 import { openRunCache, type RunCache } from './run-cache.js';
-import { openMonitor } from '../monitor/monitor.js';
 import type { ProcessMetrics } from '../monitor/process-metrics.js';
 
 export interface CollectResult extends CollectReport {
@@ -44,19 +43,13 @@ export async function collectResolved(
   resolve: (submission?: Record<string, unknown>) => Resolved<CollectLike>,
   context: RunContext = {},
 ): Promise<CollectResult> {
-  const resolvedContext = contextOf(context);
-  const monitor = await openMonitor(resolve().options, context.metrics, resolvedContext.logger);
-  try {
-    return await collectMonitored(command, resolve, resolvedContext, monitor?.metrics);
-  } finally {
-    await monitor?.close();
-  }
+  return monitored(resolve().options, context, (resolvedContext, metrics) => collectMonitored(command, resolve, resolvedContext, metrics));
 }
 
 async function collectMonitored(
   command: CollectLike,
   resolve: (submission?: Record<string, unknown>) => Resolved<CollectLike>,
-  context: ReturnType<typeof contextOf>,
+  context: ResolvedContext,
   metrics: ProcessMetrics | undefined,
 ): Promise<CollectResult> {
   const { logger, env, events, signal } = context;

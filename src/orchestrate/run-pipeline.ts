@@ -41,8 +41,28 @@ export interface RunReport extends CollectReport {
   producer: SubmitReport;
 }
 
-export function contextOf(context: RunContext): Required<Omit<RunContext, 'signal' | 'metrics'>> & { signal: AbortSignal | undefined } {
+export type ResolvedContext = Required<Omit<RunContext, 'signal' | 'metrics'>> & { signal: AbortSignal | undefined };
+
+export function contextOf(context: RunContext): ResolvedContext {
   return { logger: context.logger ?? createLogger(), env: context.env ?? process.env, events: context.events ?? new Lifecycle(), signal: context.signal };
+}
+
+/**
+ * Run a command's `body` with its context's defaults applied and its process's metrics open (with
+ * `metricsPort`, or the caller's own `metrics`): the endpoint starts first and closes last.
+ */
+export async function monitored<T>(
+  options: { metricsPort?: number | undefined; metricsHost: string },
+  context: RunContext,
+  body: (context: ResolvedContext, metrics: ProcessMetrics | undefined) => Promise<T>,
+): Promise<T> {
+  const resolved = contextOf(context);
+  const monitor = await openMonitor(options, context.metrics, resolved.logger);
+  try {
+    return await body(resolved, monitor?.metrics);
+  } finally {
+    await monitor?.close();
+  }
 }
 
 /**
@@ -60,16 +80,10 @@ export async function run(options: RunOptions, context: RunContext = {}): Promis
 
 /** `run` with options already resolved (the CLI resolves flags, environment and config file itself). */
 export async function runResolved(resolved: Resolved<'run'>, context: RunContext = {}): Promise<RunReport> {
-  const resolvedContext = contextOf(context);
-  const monitor = await openMonitor(resolved.options, context.metrics, resolvedContext.logger);
-  try {
-    return await runMonitored(resolved, resolvedContext, monitor?.metrics);
-  } finally {
-    await monitor?.close();
-  }
+  return monitored(resolved.options, context, (resolvedContext, metrics) => runMonitored(resolved, resolvedContext, metrics));
 }
 
-async function runMonitored(resolved: Resolved<'run'>, context: ReturnType<typeof contextOf>, metrics: ProcessMetrics | undefined): Promise<RunReport> {
+async function runMonitored(resolved: Resolved<'run'>, context: ResolvedContext, metrics: ProcessMetrics | undefined): Promise<RunReport> {
   const { options, sources } = resolved;
   const { logger, env, events, signal } = context;
   checkSubmitSettings(options);

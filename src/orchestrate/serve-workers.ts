@@ -3,11 +3,11 @@ import { WorkerHost } from '../../workers/worker-host.js';
 import type { Resolved } from '../options/resolve-options.js';
 import { redisSettingsOf, resolveRedis } from '../redis/connect.js';
 import { warnOnEvictionPolicy } from '../redis/eviction-policy.js';
-import { contextOf, type RunContext } from './run-pipeline.js';
+import { monitored, type ResolvedContext, type RunContext } from './run-pipeline.js';
 import { OutageWaitStopped, settlesWithin } from '../redis/connection-loss.js';
 import { watchOutages } from './outage-watch.js';
 import { closeWithGrace, FORCE_CLOSE_AFTER_MS, releaseHost } from './shutdown.js';
-import { openMonitor, watchServedRuns } from '../monitor/monitor.js';
+import { watchServedRuns } from '../monitor/monitor.js';
 import type { ProcessMetrics } from '../monitor/process-metrics.js';
 import { bullmqTelemetry, flushTraces } from '../monitor/tracing.js';
 
@@ -16,16 +16,10 @@ import { bullmqTelemetry, flushTraces } from '../monitor/tracing.js';
  * shared shutdown policy. Returns the batches this process scored and failed for good.
  */
 export async function serveWorkers(resolved: Resolved<'worker'>, context: RunContext & { signal: AbortSignal }): Promise<{ completed: number; failed: number }> {
-  const resolvedContext = contextOf(context);
-  const monitor = await openMonitor(resolved.options, context.metrics, resolvedContext.logger);
-  try {
-    return await serveMonitored(resolved, resolvedContext, monitor?.metrics);
-  } finally {
-    await monitor?.close();
-  }
+  return monitored(resolved.options, context, (resolvedContext, metrics) => serveMonitored(resolved, resolvedContext, metrics));
 }
 
-async function serveMonitored(resolved: Resolved<'worker'>, context: ReturnType<typeof contextOf>, metrics: ProcessMetrics | undefined): Promise<{ completed: number; failed: number }> {
+async function serveMonitored(resolved: Resolved<'worker'>, context: ResolvedContext, metrics: ProcessMetrics | undefined): Promise<{ completed: number; failed: number }> {
   const { options } = resolved;
   const { logger, env, events, signal } = context;
   // A worker joins an existing Redis: it never starts a private one nobody else could reach.
