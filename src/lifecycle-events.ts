@@ -7,9 +7,13 @@ export type Outcome = 'complete' | 'failures' | 'interrupted';
 /** A run's progress as the run's state in Redis has it: what the progress bar, the progress lines and `status` show. */
 export interface RunProgress {
   runId: string;
-  /** Pairs collected so far (scored, or from the score cache), and the run's pairs (null until the input is read). */
+  /**
+   * Pairs collected so far (scored, or from the score cache), and the run's pairs: estimated from how far
+   * the input is read (`totalEstimated`) until it is read whole; null when not even that is known.
+   */
   pairsDone: number;
   pairsTotal: number | null;
+  totalEstimated: boolean;
   batchesDone: number;
   batchesTotal: number | null;
   /** Batches failed for good, waiting for `retry-failed`. */

@@ -28,6 +28,11 @@ function eta(seconds: number | null): string {
   return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }
 
+/** The total, `~` before it while it is estimated (the input is still being read). */
+function total(p: RunProgress): string {
+  return p.pairsTotal === null ? '?' : `${p.totalEstimated ? '~' : ''}${count(p.pairsTotal)}`;
+}
+
 function percent(p: RunProgress): string {
   return p.pairsTotal === null || p.pairsTotal === 0 ? '?%' : `${((100 * p.pairsDone) / p.pairsTotal).toFixed(1)}%`;
 }
@@ -36,7 +41,7 @@ function percent(p: RunProgress): string {
 export function formatProgress(p: RunProgress): string {
   const rate = p.pairsPerSecond === null ? '?' : p.pairsPerSecond.toFixed(1);
   return (
-    `${count(p.pairsDone)}/${p.pairsTotal === null ? '?' : count(p.pairsTotal)} pairs (${percent(p)}), ${rate} pairs/s, ` +
+    `${count(p.pairsDone)}/${total(p)} pairs (${percent(p)}), ${rate} pairs/s, ` +
     `${count(p.apiRequests)} requests, ${count(p.retries)} retries, ${count(p.rateLimited)} 429s, ${count(p.failedBatches)} failed batches, ETA ${eta(p.etaSeconds)}`
   );
 }
@@ -101,10 +106,10 @@ export class ProgressDisplay implements LogSink {
   }
 
   private draw(p: RunProgress): void {
-    const total = p.pairsTotal ?? 0;
+    const expected = p.pairsTotal ?? 0;
     const payload = {
       done: count(p.pairsDone),
-      all: p.pairsTotal === null ? '?' : count(p.pairsTotal),
+      all: total(p),
       pct: percent(p),
       rate: p.pairsPerSecond === null ? '?' : p.pairsPerSecond.toFixed(1),
       requests: count(p.apiRequests),
@@ -113,8 +118,8 @@ export class ProgressDisplay implements LogSink {
       failed: count(p.failedBatches),
       remaining: eta(p.etaSeconds),
     };
-    // Until the input is read the total is unknown: an empty bar, "?" for the total.
-    const value = total === 0 ? 0 : Math.min(p.pairsDone, total);
+    // Unknown total (a run file still being read): an empty bar, "?" for the total.
+    const value = expected === 0 ? 0 : Math.min(p.pairsDone, expected);
     if (this.bars === undefined || this.bar === undefined) {
       this.bars = new cliProgress.MultiBar(
         {
@@ -131,10 +136,10 @@ export class ProgressDisplay implements LogSink {
         },
         cliProgress.Presets.shades_classic,
       );
-      this.bar = this.bars.create(Math.max(total, 1), value, payload);
+      this.bar = this.bars.create(Math.max(expected, 1), value, payload);
       return;
     }
-    this.bar.setTotal(Math.max(total, 1));
+    this.bar.setTotal(Math.max(expected, 1));
     this.bar.update(value, payload);
   }
 }

@@ -14,6 +14,11 @@ export interface RunStatusReport {
   /** Null until the producer has read the whole input. */
   queries: number | null;
   pairs: number | null;
+  /**
+   * Until then, the pairs the input holds as estimated from how far the producer has read it (pairs read
+   * over the share of the file's bytes); null once `pairs` is known, or for a `--run-file` input.
+   */
+  pairsEstimate: number | null;
   batches: { total: number | null; collected: number; waiting: number; active: number; delayed: number; failed: number; finishedNotCollected: number };
   pairsCollected: number;
   pairsPerSecond: number | null;
@@ -38,7 +43,12 @@ export async function runStatus(handle: RunStatusSource): Promise<RunStatusRepor
   const elapsed = stats.firstCollectedAt === undefined ? 0 : (Date.now() - stats.firstCollectedAt) / 1000;
   const pairsPerSecond = elapsed > 0 ? stats.pairs / elapsed : null;
   const total = state.totals?.pairs ?? null;
-  const remaining = total === null ? null : Math.max(0, total - stats.pairs);
+  const reading = state.reading;
+  // The file is read ahead of the parser (by a few read buffers), so the estimate is low on a small input:
+  // never below what is known to be there.
+  const estimate = total === null && reading !== undefined && reading.fraction > 0 ? Math.max(reading.pairs, stats.pairs, Math.round(reading.pairs / reading.fraction)) : null;
+  const expected = total ?? estimate;
+  const remaining = expected === null ? null : Math.max(0, expected - stats.pairs);
   return {
     runId: handle.runId,
     status: state.status,
@@ -48,6 +58,7 @@ export async function runStatus(handle: RunStatusSource): Promise<RunStatusRepor
     apiUrl: state.config.apiUrl,
     queries: state.totals?.queries ?? null,
     pairs: total,
+    pairsEstimate: estimate,
     batches: {
       total: state.totals?.batches ?? null,
       collected: stats.batches,
@@ -71,7 +82,8 @@ export function progressOf(r: RunStatusReport): RunProgress {
   return {
     runId: r.runId,
     pairsDone: r.pairsCollected,
-    pairsTotal: r.pairs,
+    pairsTotal: r.pairs ?? r.pairsEstimate,
+    totalEstimated: r.pairs === null && r.pairsEstimate !== null,
     batchesDone: r.batches.collected,
     batchesTotal: r.batches.total,
     failedBatches: r.batches.failed,
@@ -89,7 +101,7 @@ export function formatRunStatus(r: RunStatusReport): string {
   const lines = [
     `run ${r.runId}: ${r.status}${r.abortReason === null ? '' : ` (${r.abortReason})`}`,
     `  ${r.provider} model ${r.model ?? '(the server\'s)'} at ${r.apiUrl}`,
-    `  queries ${n(r.queries)}, pairs ${n(r.pairs)} (${r.pairsCollected} collected)`,
+    `  queries ${n(r.queries)}, pairs ${r.pairs === null && r.pairsEstimate !== null ? `~${r.pairsEstimate} (estimated; the input is still being read)` : n(r.pairs)} (${r.pairsCollected} collected)`,
     `  batches ${r.batches.collected}/${n(r.batches.total)} collected; waiting ${r.batches.waiting}, active ${r.batches.active}, delayed (retry) ${r.batches.delayed}, failed ${r.batches.failed}, finished not yet collected ${r.batches.finishedNotCollected}`,
     `  ${r.pairsPerSecond === null ? '? pairs/s' : `${r.pairsPerSecond.toFixed(1)} pairs/s`}, ETA ${r.etaSeconds === null ? '?' : `${Math.ceil(r.etaSeconds)} s`}`,
     `  API requests ${r.apiRequests}, retries ${r.retries}, 429s ${r.rateLimited}`,

@@ -44,6 +44,9 @@ export interface ProducerReport extends ProducerTotals {
   shaping: ShapingTotals | undefined;
 }
 
+/** How often the producer records how far it has read. */
+const READING_RECORD_MS = 1_000;
+
 /** Size of the first bulk; each next one is twice as large, up to bulkSize. */
 const FIRST_BULK = 8;
 
@@ -77,7 +80,17 @@ export async function produce(
     }
   };
 
+  // How far the reading is, for progress estimates until the totals are known: at most once a second.
+  let readRecordedAt = 0;
+  const recordReading = async (): Promise<void> => {
+    const read = planned.read;
+    if (read === undefined || Date.now() - readRecordedAt < READING_RECORD_MS) return;
+    readRecordedAt = Date.now();
+    await options.guard.run(() => store.setReading(options.runId, read), options.signal);
+  };
+
   const flush = async (): Promise<void> => {
+    await recordReading();
     if (pendingCached.length > 0) {
       const batches = pendingCached.map(({ id, cached }) => ({ id, json: JSON.stringify(cached) }));
       pendingCached = [];

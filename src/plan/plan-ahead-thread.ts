@@ -40,10 +40,12 @@ const { runId, source, planner: plannerOptions, cache: cacheSettings } = workerD
 
 let chunk: PlannedItem[] = [];
 let chunkChars = 0;
+let pairsRead = 0;
+let fractionRead: number | undefined;
 /** Sends the pending jobs (if any) before an event, so that the receiver sees everything in reading order. */
 const flush = (): void => {
   if (chunk.length === 0) return;
-  post({ type: 'jobs', jobs: chunk });
+  post({ type: 'jobs', jobs: chunk, ...(fractionRead === undefined ? {} : { read: { pairs: pairsRead, fraction: fractionRead } }) });
   chunk = [];
   chunkChars = 0;
 };
@@ -111,8 +113,12 @@ try {
       flush();
       post({ type: 'notice', notice });
     },
+    onBytesRead: (bytes, size) => {
+      fractionRead = size > 0 ? Math.min(1, bytes / size) : 1;
+    },
   });
   for await (const pair of pairs) {
+    pairsRead++;
     if (pair.emptyText === true) {
       flush();
       post({ type: 'empty-text', pair: { line: pair.line, queryId: pair.queryId, docId: pair.docId, field: pair.query.trim() === '' ? 'query' : 'document' } });

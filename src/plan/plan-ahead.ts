@@ -63,9 +63,16 @@ export interface PlanAheadWork {
   cache?: PlanCacheSettings | undefined;
 }
 
+/** How far the reading of a pairs file is: pairs read, and the share of the file's bytes they took. */
+export interface InputRead {
+  pairs: number;
+  /** 0..1 of the file's bytes (compressed ones for a .gz). */
+  fraction: number;
+}
+
 /** Messages from the thread, in the order the reader and the planner produced them. */
 export type PlanAheadMessage =
-  | { type: 'jobs'; jobs: PlannedItem[] }
+  | { type: 'jobs'; jobs: PlannedItem[]; read?: InputRead }
   | { type: 'reject'; reject: PairReject }
   | { type: 'notice'; notice: ReaderNotice }
   | { type: 'empty-text'; pair: EmptyTextPair }
@@ -88,8 +95,11 @@ export const PLAN_AHEAD_MESSAGES = 8;
 const CREDIT: PlanAheadCredit = { type: 'credit' };
 
 /** Opens a source in the calling thread (what the planning thread runs). */
-export function openSource(source: PairSource, callbacks: Pick<PairReaderOptions, 'onReject' | 'onNotice'>): AsyncIterable<ReadPair> {
-  return source.kind === 'pairs' ? openPairs(source.file, { ...source.options, ...callbacks }) : openRunPairs({ ...source.options, ...callbacks });
+export function openSource(source: PairSource, callbacks: Pick<PairReaderOptions, 'onReject' | 'onNotice' | 'onBytesRead'>): AsyncIterable<ReadPair> {
+  if (source.kind === 'pairs') return openPairs(source.file, { ...source.options, ...callbacks });
+  // A run file's pairs follow its lines, but its documents come from elsewhere: no byte progress.
+  const { onBytesRead: _unused, ...runCallbacks } = callbacks;
+  return openRunPairs({ ...source.options, ...runCallbacks });
 }
 
 /** The file errors are reported against. */
@@ -101,6 +111,8 @@ export function sourceFile(source: PairSource): string {
 export interface PlannedInput extends AsyncIterable<PlannedItem> {
   /** Queries, pairs and batches of the whole input; undefined until the last job has been taken. */
   readonly totals: (ProducerTotals & ShapingTotals) | undefined;
+  /** How far the reading is, as of the last job taken; undefined before, or for a `--run-file` input. */
+  readonly read?: InputRead | undefined;
 }
 
 /**
@@ -123,10 +135,14 @@ export function planAhead(runId: string, source: PairSource, planner: PlannerOpt
     ...(callbacks.onNotice === undefined ? {} : { onNotice: callbacks.onNotice }),
   });
   let totals: (ProducerTotals & ShapingTotals) | undefined;
+  let read: InputRead | undefined;
   const work: PlanAheadWork = { runId, source, planner, cache };
   return {
     get totals() {
       return totals;
+    },
+    get read() {
+      return read;
     },
     async *[Symbol.asyncIterator](): AsyncGenerator<PlannedItem, void, undefined> {
       const thread = new Worker(compiledModule('./plan-ahead-thread.js', import.meta.url), { workerData: work });
@@ -160,6 +176,7 @@ export function planAhead(runId: string, source: PairSource, planner: PlannerOpt
           if (message.type !== 'done' && message.type !== 'error') thread.postMessage(CREDIT);
           switch (message.type) {
             case 'jobs':
+              if (message.read !== undefined) read = message.read;
               for (const job of message.jobs) yield job;
               break;
             case 'reject':

@@ -76,7 +76,7 @@ export async function* readDelimitedRows(
     skip_empty_lines: true,
     max_record_size: options.maxRecordBytes,
   });
-  pipeline(Readable.from(openByteStream(file, options.gzip)), parser, () => undefined);
+  pipeline(Readable.from(openByteStream(file, options.gzip, options.onBytesRead)), parser, () => undefined);
 
   let linesBefore = 0;
   let header: string[] | undefined;

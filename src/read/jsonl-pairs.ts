@@ -53,7 +53,7 @@ function keyWithBadBytes(bytes: Buffer): string | undefined {
 export async function* readJsonlRows(file: string, options: NormalizedPairReaderOptions): AsyncGenerator<RowResult, void, undefined> {
   const keyCache = new Map<string, ColumnMap | ColumnProblem>();
   let lines = 0;
-  for await (const { line, bytes } of splitLines(openByteStream(file, options.gzip), file, options.maxRecordBytes, 'ERR_INPUT_JSON')) {
+  for await (const { line, bytes } of splitLines(openByteStream(file, options.gzip, options.onBytesRead), file, options.maxRecordBytes, 'ERR_INPUT_JSON')) {
     if (isBlank(bytes)) continue;
     lines++;
     if (!isUtf8(bytes)) {

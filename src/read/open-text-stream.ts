@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, fstatSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -27,13 +27,19 @@ export function toInputError(error: unknown, file: string): unknown {
   return error;
 }
 
+/** Told, as a file is read, how many of its bytes are read so far and how many it has. */
+export type BytesReadListener = (read: number, size: number) => void;
+
 /**
  * The file's bytes as a stream of chunks, gunzipped when `gzip`, with a leading UTF-8 byte order mark
  * removed. Reads in 256 KiB chunks: memory does not depend on the file size. Errors are InputErrors
  * (see `toInputError`). Breaking out of the iteration closes the file.
  */
-export async function* openByteStream(file: string, gzip: boolean): AsyncGenerator<Buffer, void, undefined> {
+export async function* openByteStream(file: string, gzip: boolean, onBytesRead?: BytesReadListener): AsyncGenerator<Buffer, void, undefined> {
   const raw = createReadStream(file, { highWaterMark: READ_CHUNK_BYTES });
+  // Bytes of the file itself (compressed ones for a .gz): how far through it the reading is.
+  let size: number | undefined;
+  if (onBytesRead !== undefined) raw.once('open', (fd: number) => (size = fstatSync(fd).size));
   let source: Readable = raw;
   if (gzip) {
     const gunzip = createGunzip({ chunkSize: READ_CHUNK_BYTES });
@@ -44,6 +50,7 @@ export async function* openByteStream(file: string, gzip: boolean): AsyncGenerat
   let head: Buffer | undefined = Buffer.alloc(0);
   try {
     for await (const chunk of source as AsyncIterable<Buffer>) {
+      if (size !== undefined) onBytesRead?.(raw.bytesRead, size);
       if (head !== undefined) {
         head = Buffer.concat([head, chunk]);
         if (head.length < UTF8_BOM.length) continue;

@@ -1,6 +1,7 @@
 import type { Pair } from '../interfaces.js';
 import { UsageError } from '../errors/usage-error.js';
 import { PAIR_ROLES, type PairRole } from './column-map.js';
+import type { BytesReadListener } from './open-text-stream.js';
 
 /** Input formats understood by `openPairs`. Each may be gzip-compressed (`.gz` suffix). */
 export type PairFormat = 'csv' | 'tsv' | 'jsonl';
@@ -94,6 +95,8 @@ export interface PairReaderOptions {
   maxRecordBytes?: number;
   /** Receives notices (truncated documents, dropped duplicates). Default: `process.emitWarning`. */
   onNotice?: (notice: ReaderNotice) => void;
+  /** Told, chunk by chunk, how many bytes of the file are read and how many it has (progress). Default: none. */
+  onBytesRead?: BytesReadListener;
   /**
    * Drop repeated (query_id, doc_id) pairs, keeping the first, and report them in one 'duplicate-pairs'
    * notice at the end. Memory does not grow with the input when each query's candidates are on
@@ -117,6 +120,7 @@ export interface NormalizedPairReaderOptions {
   onLongDocument: 'truncate' | 'reject';
   maxRecordBytes: number;
   onNotice: (notice: ReaderNotice) => void;
+  onBytesRead: BytesReadListener | undefined;
   detectDuplicates: boolean;
 }
 
@@ -167,6 +171,11 @@ function callback<T>(name: string, value: unknown, fallback: (arg: T) => void): 
   throw new UsageError(`option ${name} must be a function`);
 }
 
+function optionalListener(name: string, value: BytesReadListener | undefined): BytesReadListener | undefined {
+  if (value === undefined || typeof value === 'function') return value;
+  throw new UsageError(`option ${name} must be a function`);
+}
+
 /**
  * The one place that applies defaults to and validates `PairReaderOptions` (bad values throw UsageError,
  * ERR_USAGE). `file` is used to infer the format and compression.
@@ -205,6 +214,7 @@ export function normalizePairReaderOptions(file: string, options: PairReaderOpti
     onLongDocument: oneOf('onLongDocument', options.onLongDocument, ['truncate', 'reject'], 'truncate'),
     maxRecordBytes: positiveInteger('maxRecordBytes', options.maxRecordBytes, DEFAULT_MAX_RECORD_BYTES),
     onNotice: callback<ReaderNotice>('onNotice', options.onNotice, warnNotice),
+    onBytesRead: optionalListener('onBytesRead', options.onBytesRead),
     detectDuplicates: boolean('detectDuplicates', options.detectDuplicates, true),
   };
 }

@@ -3,7 +3,7 @@ import type { ProducerTotals } from '../interfaces.js';
 import type { RedisConnection } from '../redis/connect.js';
 export type { ProducerTotals };
 import { runConfigSchema, type RunConfig } from './run-config.js';
-import { producerTotalsSchema, runStatusSchema, submissionSchema, type StoredSubmission, type Submission, type RUN_STATUSES } from './submission.js';
+import { inputReadSchema, producerTotalsSchema, runStatusSchema, submissionSchema, type InputRead, type StoredSubmission, type Submission, type RUN_STATUSES } from './submission.js';
 
 export type { StoredSubmission, Submission };
 
@@ -21,6 +21,8 @@ export interface RunState {
   status: RunStatus;
   /** Set once the producer has enqueued every batch. */
   totals: ProducerTotals | undefined;
+  /** Until then, how far it has read the input (a pairs file; none for a run file). */
+  reading?: InputRead | undefined;
   /** Why the run was aborted (e.g. the API refused the key), when it was. */
   abortReason: string | undefined;
   abortCode: string | undefined;
@@ -106,10 +108,16 @@ export class RunStore {
       config: runConfigSchema.parse(JSON.parse(fields.config)),
       status: fields.status === undefined ? 'running' : runStatusSchema.parse(fields.status),
       totals: fields.totals === undefined ? undefined : producerTotalsSchema.parse(JSON.parse(fields.totals)),
+      reading: fields.reading === undefined ? undefined : inputReadSchema.parse(JSON.parse(fields.reading)),
       abortReason: fields.abortReason,
       abortCode: fields.abortCode,
       submission: fields.submission === undefined ? undefined : submissionSchema.parse(JSON.parse(fields.submission)),
     };
+  }
+
+  /** How far the producer has read the input (for `status` and progress estimates until the totals are set). */
+  async setReading(runId: string, reading: InputRead): Promise<void> {
+    await this.redis.hset(this.runKey(runId), 'reading', JSON.stringify(inputReadSchema.parse(reading)));
   }
 
   async setTotals(runId: string, totals: ProducerTotals): Promise<void> {

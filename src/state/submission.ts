@@ -27,5 +27,9 @@ export type StoredSubmission = z.output<typeof submissionSchema>;
 /** Counts of a run's input once the producer has read all of it. */
 export const producerTotalsSchema = z.object({ queries: z.number().int(), pairs: z.number().int(), batches: z.number().int() });
 
+/** How far the producer has read the input, until its totals are known: pairs read, and the share of the file. */
+export const inputReadSchema = z.object({ pairs: z.number().int().min(0), fraction: z.number().min(0).max(1) });
+export type InputRead = z.infer<typeof inputReadSchema>;
+
 export const RUN_STATUSES = ['running', 'completed', 'aborted'] as const;
 export const runStatusSchema = z.enum(RUN_STATUSES);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { startRerankServer, type RunningRerankServer } from '../../src/serve/rerank-server.js';
-import { cliPath, loggedEvents, runCli } from '../helpers/cli.js';
+import { cliPath, loggedEvents, runCli, startCli, stopChild } from '../helpers/cli.js';
 import { PAIRS, QRELS, waitFor } from '../helpers/faults.js';
 import { tempDir } from '../helpers/paths.js';
 import { deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
@@ -22,7 +22,8 @@ const summarySchema = z.object({
   measures: z.array(comparisonSchema.extend({ measure: z.string() })),
   regression_gates: z.array(z.object({ gate: z.string(), measure: z.string(), failed: z.boolean(), reason: z.string() })),
 });
-const PROGRESS_LINE = /^progress (\S+): ([\d,]+)\/([\d,?]+) pairs \((\S+)\), (\S+) pairs\/s, ([\d,]+) requests, ([\d,]+) retries, ([\d,]+) 429s, ([\d,]+) failed batches, ETA .+$/;
+const statusSchema = z.object({ pairs: z.number().nullable(), pairsEstimate: z.number().nullable() });
+const PROGRESS_LINE = /^progress (\S+): ([\d,]+)\/(~?[\d,]+|\?) pairs \((\S+)\), (\S+) pairs\/s, ([\d,]+) requests, ([\d,]+) retries, ([\d,]+) 429s, ([\d,]+) failed batches, ETA .+$/;
 
 const prefixes: string[] = [];
 const cleanups: (() => Promise<void>)[] = [];
@@ -175,6 +176,33 @@ describe('status --watch', () => {
     expect(lines.length).toBeGreaterThanOrEqual(3);
     expect(lines.at(-1)).toContain('4,500/4,500 pairs (100.0%)');
     expect(watched.stdout).toContain(`run ${runId}: completed`);
+  });
+});
+
+describe('the total while the input is being read', () => {
+  it('status estimates the pairs from how far the producer has read, until the totals are known', async () => {
+    const p = prefix('estimate');
+    // Room for 8 batches and no worker: the producer stops part way through the input.
+    const runId = 'estimate-run';
+    const submitting = startCli(['submit', '-i', PAIRS, '--api-url', server.url, '--max-docs-per-request', '10', '--prefix', p, '--no-cache', '--max-pending', '8', '--run-id', runId]);
+    try {
+      let status: z.infer<typeof statusSchema> | undefined;
+      await waitFor('an estimate', async () => {
+        const result = await runCli(['status', '--run-id', runId, '--prefix', p, '--json']);
+        status = result.code === 0 ? statusSchema.parse(JSON.parse(result.stdout)) : undefined;
+        return status?.pairsEstimate !== null && status?.pairsEstimate !== undefined;
+      }, 30_000, 200);
+      expect(status?.pairs).toBeNull();
+      // At least the pairs read so far (the 8 batches queued hold 80 of them), never absurdly many.
+      expect(status?.pairsEstimate).toBeGreaterThanOrEqual(80);
+      expect(status?.pairsEstimate).toBeLessThan(4500 * 20);
+      const collected = await runCli(['collect', '--run-id', runId, '--prefix', p, '-o', await out('estimate'), '--quiet']);
+      expect(collected.code, collected.stderr).toBe(0);
+      const done = statusSchema.parse(JSON.parse((await runCli(['status', '--run-id', runId, '--prefix', p, '--json'])).stdout));
+      expect(done).toMatchObject({ pairs: 4500, pairsEstimate: null });
+    } finally {
+      await stopChild(submitting.child);
+    }
   });
 });
 
