@@ -60,14 +60,14 @@ export const COMMANDS = {
   },
   collect: {
     description: 'wait for a run to finish and write its outputs to --out (resumable; several collect calls may share one --out one after another)',
-    options: ['runId', ...CONNECTION, ...OUTAGE, ...CACHE_STORE, ...OUTPUT, 'failOnRegression', ...WORKER, ...METRICS, ...PROGRESS, ...LOG],
+    options: ['runId', ...CONNECTION, ...OUTAGE, ...CACHE_STORE, ...OUTPUT, 'failOnRegression', ...WORKER, ...METRICS, 'tracing', ...PROGRESS, ...LOG],
     required: ['runId', 'out'],
     defaults: OUTAGE_DEFAULT,
     fromSubmission: ['qrels', 'topN', 'runTag', 'relLevel', 'cache', 'cacheDir'],
   },
   'retry-failed': {
     description: 'queue the failed batches of a run again, then collect it into --out (merged into the same outputs)',
-    options: ['runId', ...CONNECTION, ...OUTAGE, ...CACHE_STORE, ...OUTPUT, 'failOnRegression', ...WORKER, ...METRICS, ...PROGRESS, ...LOG],
+    options: ['runId', ...CONNECTION, ...OUTAGE, ...CACHE_STORE, ...OUTPUT, 'failOnRegression', ...WORKER, ...METRICS, 'tracing', ...PROGRESS, ...LOG],
     required: ['runId', 'out'],
     defaults: OUTAGE_DEFAULT,
     fromSubmission: ['qrels', 'topN', 'runTag', 'relLevel', 'cache', 'cacheDir'],

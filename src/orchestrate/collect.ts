@@ -5,7 +5,9 @@ import { redisSettingsOf } from '../redis/connect.js';
 import { openExistingRun } from './open-run.js';
 import { monitored, type ResolvedContext, type RunContext } from './run-pipeline.js';
 import { watchOutages } from './outage-watch.js';
-import { closeWithGrace, releaseHost } from './shutdown.js';
+import { closeWithGrace, FORCE_CLOSE_AFTER_MS, releaseHost } from './shutdown.js';
+import { bullmqTelemetry, flushTraces } from '../monitor/tracing.js';
+import { settlesWithin } from '../redis/connection-loss.js';
 import { inputIdentityOf } from '../state/input-identity.js';
 import { cacheDirOf } from '../options/run-options.js';
 import { openRunCache, type RunCache } from './run-cache.js';
@@ -57,6 +59,7 @@ async function collectMonitored(
   const handle = await openExistingRun(first.runId, redisSettingsOf(first), first.prefix, logger);
   const { options, sources } = resolve(handle.state.submission?.options);
   const unwatchQueue = metrics?.watchQueue(options.runId, handle.queue);
+  const telemetry = bullmqTelemetry(options.tracing);
   const guard = watchOutages(handle.connection, options.redisOutageTimeout, events);
   let host: WorkerHost | undefined;
   let cache: RunCache | undefined;
@@ -73,7 +76,7 @@ async function collectMonitored(
       host = new WorkerHost(
         () => handle.redis.connect(),
         { prefix: options.prefix, concurrency: options.concurrency, runIds: [options.runId], lockDurationMs: options.lockDurationMs, stalledIntervalMs: options.stalledIntervalMs },
-        { logger, events, apiKey: env.RERANK_API_KEY, scoreCache: cache?.store, observer: metrics },
+        { logger, events, apiKey: env.RERANK_API_KEY, scoreCache: cache?.store, observer: metrics, telemetry },
       );
       await host.start();
     }
@@ -93,5 +96,7 @@ async function collectMonitored(
     unwatchQueue?.();
     await handle.close();
     await cache?.store.close();
+    // Bounded like the rest of the shutdown: an exporter that cannot reach its collector must not hold the exit.
+    if (telemetry !== undefined) await settlesWithin(flushTraces(), FORCE_CLOSE_AFTER_MS);
   }
 }

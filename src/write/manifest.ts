@@ -32,6 +32,15 @@ export async function writeManifest(outDir: string, m: ManifestInput): Promise<M
   return manifest;
 }
 
+/** The files of OUTPUT_FILES a run writes: the metrics and the report only with qrels, the per-query file only with a baseline. */
+function writtenFiles(summary: OutputSummary): string[] {
+  const metrics = summary.metrics;
+  const skipped = new Set<string>();
+  if (metrics === undefined) skipped.add(OUTPUT_FILES.metrics).add(OUTPUT_FILES.report);
+  if (metrics === undefined || metrics.baseline === undefined) skipped.add(OUTPUT_FILES.metricsPerQuery);
+  return Object.values(OUTPUT_FILES).filter((file) => !skipped.has(file));
+}
+
 /** What manifest.json holds. */
 export type Manifest = ReturnType<typeof manifestOf>;
 
@@ -100,7 +109,7 @@ function manifestOf(m: ManifestInput) {
     // The effective options (the run's as submitted, this collect's outputs), and where each came from.
     options: { ...(submission?.options ?? {}), ...outputs },
     option_sources: { ...(submission?.sources ?? {}), ...(sources ?? {}) },
-    outputs: { ...outputs, files: Object.values(OUTPUT_FILES) },
+    outputs: { ...outputs, files: writtenFiles(m.summary) },
     inputs: submission?.inputs ?? null,
   };
 }

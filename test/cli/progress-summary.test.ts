@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
@@ -22,6 +22,7 @@ const summarySchema = z.object({
   measures: z.array(comparisonSchema.extend({ measure: z.string() })),
   regression_gates: z.array(z.object({ gate: z.string(), measure: z.string(), failed: z.boolean(), reason: z.string() })),
 });
+const manifestFilesSchema = z.object({ outputs: z.object({ files: z.array(z.string()) }) });
 const statusSchema = z.object({ pairs: z.number().nullable(), pairsEstimate: z.number().nullable() });
 const PROGRESS_LINE = /^progress (\S+): ([\d,]+)\/(~?[\d,]+|\?) pairs \((\S+)\), (\S+) pairs\/s, ([\d,]+) requests, ([\d,]+) retries, ([\d,]+) 429s, ([\d,]+) failed batches, ETA .+$/;
 
@@ -95,6 +96,10 @@ describe('progress without a terminal', () => {
     expect(progress.at(-1)).toMatchObject({ pairsDone: 4500, pairsTotal: 4500, apiRequests: 450, failedBatches: 0 });
     const summary = summarySchema.parse(JSON.parse(result.stdout));
     expect(summary).toMatchObject({ outcome: 'complete', scored_pairs: 4500, api_requests: 450, regression_gates: [] });
+    // With qrels and a baseline: every output, the report among them, listed and on disk.
+    const files = manifestFilesSchema.parse(JSON.parse(await readFile(join(o, 'manifest.json'), 'utf8'))).outputs.files;
+    expect(files).toEqual(['ranked.trec', 'ranked.jsonl', 'metrics.json', 'metrics.perquery.csv', 'failures.jsonl', 'manifest.json', 'report.html']);
+    for (const file of files) expect(existsSync(join(o, file)), file).toBe(true);
     const metrics = metricsSchema.parse(JSON.parse(await readFile(join(o, 'metrics.json'), 'utf8')));
     expect(summary.measures.map((m) => m.measure)).toEqual(['map', 'recip_rank', 'P_10', 'recall_100', 'ndcg', 'ndcg_cut_10']);
     for (const { measure, ...figures } of summary.measures) expect(figures, measure).toEqual(metrics.comparison[measure]);
@@ -196,8 +201,12 @@ describe('the total while the input is being read', () => {
       // At least the pairs read so far (the 8 batches queued hold 80 of them), never absurdly many.
       expect(status?.pairsEstimate).toBeGreaterThanOrEqual(80);
       expect(status?.pairsEstimate).toBeLessThan(4500 * 20);
-      const collected = await runCli(['collect', '--run-id', runId, '--prefix', p, '-o', await out('estimate'), '--quiet']);
+      const o = await out('estimate');
+      const collected = await runCli(['collect', '--run-id', runId, '--prefix', p, '-o', o, '--quiet']);
       expect(collected.code, collected.stderr).toBe(0);
+      // No qrels: the manifest lists the files written, no metrics and no report.
+      const files = manifestFilesSchema.parse(JSON.parse(await readFile(join(o, 'manifest.json'), 'utf8'))).outputs.files;
+      expect(files).toEqual(['ranked.trec', 'ranked.jsonl', 'failures.jsonl', 'manifest.json']);
       const done = statusSchema.parse(JSON.parse((await runCli(['status', '--run-id', runId, '--prefix', p, '--json'])).stdout));
       expect(done).toMatchObject({ pairs: 4500, pairsEstimate: null });
     } finally {

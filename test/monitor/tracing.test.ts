@@ -51,4 +51,21 @@ describe('--tracing: OpenTelemetry spans through BullMQ telemetry', () => {
 
     expect(await recorded(false)).toEqual({ spans: [], flushes: 0 });
   });
+
+  it('collect --tracing traces the batches its workers score, and flushes the spans before it exits', async () => {
+    const server = await startRerankServer({ latencyMs: 2 });
+    const dir = await tempDir('tracing-collect');
+    const prefix = uniquePrefix('tracing-collect');
+    cleanups.push(() => server.close(), dir.remove, () => deletePrefix(redisUrl(), prefix));
+    const input = await writePairs(dir.dir, 4, 10);
+    const runId = 'tracing-collect';
+    const submitted = await runCli(['submit', '-i', input, '--api-url', server.url, '--redis', redisUrl(), '--prefix', prefix, '--run-id', runId, '--max-docs-per-request', '5']);
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const record = join(dir.dir, 'collect.json');
+    const collected = await runCli(['collect', '--run-id', runId, '-o', join(dir.dir, 'out'), '--redis', redisUrl(), '--prefix', prefix, '--tracing', '--quiet'], { ...process.env, NODE_OPTIONS: `--import ${RECORDER}`, OTEL_RECORD_FILE: record });
+    expect(collected.code, collected.stderr).toBe(0);
+    const { spans, flushes } = JSON.parse(await readFile(record, 'utf8')) as Recorded;
+    expect(spans.filter((s) => s.name === `process run-${runId}` && s.kind === SpanKind.CONSUMER)).toHaveLength(8);
+    expect(flushes).toBe(1);
+  });
 });
