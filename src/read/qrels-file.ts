@@ -9,16 +9,21 @@ export type Qrels = Map<string, Map<string, number>>;
  * Reads TREC qrels with trec_eval 10.0's rules (get_qrels.c): `qid iter docid rel` split on C
  * whitespace, iter ignored, an integer label. Beyond trec_eval, which refuses them: 3 fields
  * `qid docid rel`, blank lines, and `#` comments after leading blanks. Stricter where its `atol` would
- * misread silently: a label that is not an integer (`1.5`, `x`) is an error.
+ * misread silently: a label that is not an integer (`1.5`, `x`) is an error. BEIR's qrels
+ * (`qrels/test.tsv`: a `query-id corpus-id score` header line, then `qid docid rel` rows) read as they are.
  * @throws InputError ERR_QRELS_FORMAT (bad line), ERR_QRELS_DUPLICATE (a document judged twice for one
  *   query, which trec_eval rejects too), ERR_QRELS_EMPTY (no judgments), ERR_INPUT_FILE,
  *   ERR_INPUT_ENCODING; the message names the file and line.
  */
 export async function readQrels(file: string): Promise<Qrels> {
   const qrels: Qrels = new Map();
+  let first = true;
   for await (const { text, line } of readTextLines(file)) {
     const fields = trecFields(text);
     if (fields === undefined) continue;
+    const header = first && isBeirHeader(fields);
+    first = false;
+    if (header) continue;
     if (fields.length !== 3 && fields.length !== 4) {
       throw new InputError('ERR_QRELS_FORMAT', `expected 4 fields "qid iter docid rel" (or 3: "qid docid rel"), found ${fields.length}`, { file, line });
     }
@@ -40,4 +45,9 @@ export async function readQrels(file: string): Promise<Qrels> {
   }
   if (qrels.size === 0) throw new InputError('ERR_QRELS_EMPTY', 'no judgments found', { file });
   return qrels;
+}
+
+/** BEIR's qrels header, `query-id<TAB>corpus-id<TAB>score` (any case). */
+function isBeirHeader(fields: readonly string[]): boolean {
+  return fields.length === 3 && fields.map((f) => f.toLowerCase()).join(' ') === 'query-id corpus-id score';
 }

@@ -25,6 +25,17 @@ describe('readQrels', () => {
     expect(qrels).toEqual(new Map([['1', new Map([['d1', 2], ['d2', 0]])], ['2', new Map([['d3', -1]])]]));
   });
 
+  it("reads BEIR's qrels TSV with its header line, and the header only on the first line", async () => {
+    const beir = await readQrels(file('test.tsv', 'query-id\tcorpus-id\tscore\nq1\tdoc1\t1\nq1\tdoc2\t0\nq2\tdoc1\t2\n'));
+    expect(beir).toEqual(new Map([['q1', new Map([['doc1', 1], ['doc2', 0]])], ['q2', new Map([['doc1', 2]])]]));
+    // Evaluated like the same judgments in TREC form.
+    const trec = await readQrels(file('test.trec', 'q1 0 doc1 1\nq1 0 doc2 0\nq2 0 doc1 2\n'));
+    expect(beir).toEqual(trec);
+    const later = await inputError(readQrels(file('late-header.tsv', 'q1\tdoc1\t1\nquery-id\tcorpus-id\tscore\n')));
+    expect(later.code).toBe('ERR_QRELS_FORMAT');
+    expect(later.line).toBe(2);
+  });
+
   it('names file and line of a malformed line', async () => {
     const path = file('bad.trec', '1 0 d1 1\n1 0 d2\n');
     const error = await inputError(readQrels(path));
