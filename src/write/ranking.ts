@@ -10,6 +10,8 @@ export interface RankedItem {
   originalRank: number | null;
   /** Scored as passages: [passages, index of the best one] (MaxP). */
   passage?: [number, number] | undefined;
+  /** Empty text, never sent: `score` is a floor under the query's API scores, not an API score. */
+  unscored?: true;
 }
 
 /**

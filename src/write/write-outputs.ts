@@ -3,7 +3,8 @@ import type { Spool } from '../collect/spool.js';
 import { Evaluator, isCountMeasure, type EvaluationResult, type MeasureComparison, type Qrels } from '../evaluate/index.js';
 import { writeMetrics, type BaselinePair } from './metrics.js';
 import { LineWriter } from './line-writer.js';
-import { compareQueryIds, compareTrecOrder, formatScore, type RankedItem } from './ranking.js';
+import { firstStageOrder, rankQuery } from './query-ranking.js';
+import { compareQueryIds, formatScore, type RankedItem } from './ranking.js';
 
 export interface OutputOptions {
   outDir: string;
@@ -48,6 +49,8 @@ export interface OutputSummary {
    * queries (see metrics.json `baseline_queries`, `queries_without_baseline`). Absent when none.
    */
   queriesWithoutBaseline?: number;
+  /** The lowest and highest API score of the run; absent when no pair was scored. */
+  scoreRange?: { min: number; max: number };
   /**
    * `reranked` over every qrels query; `baseline` over the qrels queries that have a first-stage order
    * (undefined when none has); the comparison of the two per measure, as metrics.json has it (empty without a baseline).
@@ -65,16 +68,6 @@ export const OUTPUT_FILES = {
   manifest: 'manifest.json',
   report: 'report.html',
 } as const;
-
-/**
- * The baseline (first-stage) order of a query: by first-stage score descending when every candidate
- * has one, else by rank ascending (as score = -rank), else none.
- */
-function baselineOf(items: Omit<RankedItem, 'score'>[]): { docId: string; score: number }[] | undefined {
-  if (items.every((item) => item.originalScore !== null)) return items.map((item) => ({ docId: item.docId, score: item.originalScore as number }));
-  if (items.every((item) => item.originalRank !== null)) return items.map((item) => ({ docId: item.docId, score: -(item.originalRank as number) }));
-  return undefined;
-}
 
 /**
  * An evaluation less some queries, with the Evaluator's summary semantics: rates are means over the
@@ -99,33 +92,6 @@ function withoutQueries(result: EvaluationResult, qrels: Qrels, left: ReadonlySe
     }
   }
   return { measures: [...result.measures], mean, perQuery, ignoredRunQueries: result.ignoredRunQueries };
-}
-
-/**
- * One candidate per doc id: the best score wins (ties: the first), so the choice does not depend on the
- * order batches were collected in. Returns the candidates kept and how many were dropped.
- */
-function oncePerDoc<T extends { docId: string }>(items: T[], better: (a: T, b: T) => boolean): { kept: T[]; dropped: number } {
-  const at = new Map<string, number>();
-  const kept: T[] = [];
-  for (const item of items) {
-    const index = at.get(item.docId);
-    if (index === undefined) {
-      at.set(item.docId, kept.length);
-      kept.push(item);
-    } else if (better(item, kept[index] as T)) {
-      kept[index] = item;
-    }
-  }
-  return { kept, dropped: items.length - kept.length };
-}
-
-/** Whether no doc id appears twice among a query's candidates (the usual case, checked with one Set). */
-function allDistinct(scored: RankedItem[], unscored: RankedItem[]): boolean {
-  const ids = new Set<string>();
-  for (const item of scored) ids.add(item.docId);
-  for (const item of unscored) ids.add(item.docId);
-  return ids.size === scored.length + unscored.length;
 }
 
 /** A number as JSON.stringify writes it. */
@@ -164,21 +130,15 @@ export async function writeOutputs(spool: Spool, options: OutputOptions): Promis
   const baseline = options.qrels === undefined ? undefined : new Evaluator(options.qrels, evalOptions);
   /** Queries with no first-stage order: out of the baseline, and of the comparison. */
   const withoutBaseline = new Set<string>();
+  const range = { min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY };
   const summary: OutputSummary = { queries: 0, scoredPairs: 0, failedPairs: 0, failedBatches: 0, unscoredPairs: 0, scoredBatches: 0, sentBatches: 0, apiRequests: 0, jobRetries: 0, rateLimited: 0, cachedPairs: 0, cachedBatches: 0 };
 
   try {
     const groups = spool.groupByQuery();
     const queryIds = [...groups.keys()].sort(compareQueryIds);
     for (const queryId of queryIds) {
-      let query = '';
-      let scored: RankedItem[] = [];
-      /** Candidates of empty text: their score is set below, under every API score of the query. */
-      let unscored: RankedItem[] = [];
-      /** Every candidate, failed ones included, for the first-stage order (which reads no `score`). */
-      let all: Omit<RankedItem, 'score'>[] = [];
-      for (const ref of groups.get(queryId) ?? []) {
-        const record = spool.read(ref);
-        query = record.query;
+      const records = (groups.get(queryId) ?? []).map((ref) => spool.read(ref));
+      for (const record of records) {
         summary.jobRetries += Math.max(0, record.attempts - 1);
         if (record.t === 'ok') {
           summary.scoredBatches += 1;
@@ -190,52 +150,30 @@ export async function writeOutputs(spool: Spool, options: OutputOptions): Promis
             summary.cachedBatches += 1;
             summary.cachedPairs += record.items.length;
           }
-          for (const [docId, score, originalScore, originalRank, passage] of record.items) {
-            // One object per pair, in both lists: this loop runs once per pair.
-            const item: RankedItem = { docId, score: score ?? 0, originalScore, originalRank };
-            if (passage !== undefined) item.passage = passage;
-            if (score === null) unscored.push(item);
-            else scored.push(item);
-            all.push(item);
-          }
         } else {
           summary.failedBatches += 1;
           summary.failedPairs += record.docs.length;
-          all.push(...record.docs.map(([docId, originalScore, originalRank]) => ({ docId, originalScore, originalRank })));
-          const docIds = record.docs.map(([docId]) => docId);
           await failures.write(
-            `${JSON.stringify({ query_id: queryId, doc_ids: docIds, error_class: record.errorClass, code: record.code, message: record.message, attempts: record.attempts, job_id: record.job })}\n`,
+            `${JSON.stringify({ query_id: queryId, doc_ids: record.docs.map(([docId]) => docId), error_class: record.errorClass, code: record.code, message: record.message, attempts: record.attempts, job_id: record.job })}\n`,
           );
         }
       }
+      const { query, ranked: scored, all, repeatsDropped } = rankQuery(records);
       summary.queries += 1;
-      if (!allDistinct(scored, unscored)) {
-        const once = oncePerDoc(scored, (a, b) => a.score > b.score);
-        const scoredIds = new Set(once.kept.map((item) => item.docId));
-        const unscoredOnce = oncePerDoc(unscored.filter((item) => !scoredIds.has(item.docId)), () => false);
-        summary.repeatsDropped = (summary.repeatsDropped ?? 0) + once.dropped + (unscored.length - unscoredOnce.kept.length);
-        scored = once.kept;
-        unscored = unscoredOnce.kept;
-        all = oncePerDoc(all, () => false).kept;
-      }
-      summary.scoredPairs += scored.length;
-      summary.unscoredPairs += unscored.length;
-      if (unscored.length > 0) {
-        // Below every API score of the query, all tied (then ordered by doc id, as trec_eval would).
-        // A loop, not Math.min(...scores): a spread of a very large query's scores overflows the stack.
-        let lowest = Number.POSITIVE_INFINITY;
-        for (const item of scored) if (item.score < lowest) lowest = item.score;
-        const floor = scored.length === 0 ? 0 : lowest - 1;
-        for (const item of unscored) {
-          item.score = floor;
-          scored.push(item);
+      if (repeatsDropped > 0) summary.repeatsDropped = (summary.repeatsDropped ?? 0) + repeatsDropped;
+      for (const item of scored) {
+        if (item.unscored === true) {
+          summary.unscoredPairs += 1;
+          continue;
         }
+        summary.scoredPairs += 1;
+        if (item.score < range.min) range.min = item.score;
+        if (item.score > range.max) range.max = item.score;
       }
-      scored.sort(compareTrecOrder);
       const kept = options.topN === undefined ? scored : scored.slice(0, options.topN);
       // The first-stage order gives ranked.jsonl's original_rank where the input had none, and the baseline metrics.
       const needOriginalOrder = baseline !== undefined || kept.some((item) => item.originalRank === null);
-      const originalOrder = needOriginalOrder ? baselineOf(all)?.sort(compareTrecOrder) : undefined;
+      const originalOrder = needOriginalOrder ? firstStageOrder(all) : undefined;
       const originalRanks = new Map(originalOrder?.map((item, i) => [item.docId, i + 1]));
       const lines = queryLines(queryId, query, kept, originalRanks, options.runTag);
       await trec.write(lines.trec);
@@ -247,6 +185,7 @@ export async function writeOutputs(spool: Spool, options: OutputOptions): Promis
       }
     }
     if (withoutBaseline.size > 0) summary.queriesWithoutBaseline = withoutBaseline.size;
+    if (summary.scoredPairs > 0) summary.scoreRange = range;
     if (reranked !== undefined && baseline !== undefined && options.qrels !== undefined) {
       const rerankedResult = reranked.result();
       let pair: BaselinePair | undefined = { baseline: baseline.result(), reranked: rerankedResult };
