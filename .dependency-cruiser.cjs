@@ -31,8 +31,8 @@ const LAYERS = [
     ],
   },
   // Self-contained parts: readers, the API client, Redis connections, the built-in server, the evaluator, the
-  // score cache, the Prometheus metrics of a process.
-  { name: 'parts', paths: ['^src/read/', '^src/rerank/', '^src/redis/', '^src/serve/', '^src/evaluate/', '^src/cache/', '^src/monitor/'] },
+  // score cache, the Prometheus metrics of a process, labels and training data from scores.
+  { name: 'parts', paths: ['^src/read/', '^src/rerank/', '^src/redis/', '^src/serve/', '^src/evaluate/', '^src/cache/', '^src/monitor/', '^src/label/'] },
   // Batch planning over the readers.
   { name: 'plan', paths: ['^src/plan/'] },
   // Option schemas: what a run can be told, every default in one place. Above the parts and the planner,

@@ -80,6 +80,12 @@ export { PROVIDERS, PROVIDER_NAMES, type ProviderName, type ProviderSpec, type B
 export type { CollectReport } from './orchestrate/collect-run.js';
 export type { SubmitReport } from './orchestrate/submit-input.js';
 export type { OutputSummary } from './write/write-outputs.js';
+// Labelling outputs (scored rows, labels, agreement): their summary, and the statistics for other uses.
+export type { LabellingSummary } from './write/labelling-outputs.js';
+export { ROW_STATUSES, type RowStatus } from './write/scored-rows.js';
+export { AgreementAccumulator, type Agreement, type LabelScores } from './label/agreement.js';
+export { calibrateThresholds, type Calibration } from './label/calibrate-thresholds.js';
+export { labelOf, type LabelRule } from './label/label-rule.js';
 export { writeReport } from './report/write-report.js';
 export { Lifecycle, type LifecycleEventName, type LifecycleEvents, type Outcome, type RunProgress } from './lifecycle-events.js';
 // The closing summary `run` and `collect` print, and the `--fail-on-regression` gates.

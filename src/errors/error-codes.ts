@@ -49,6 +49,9 @@ export const ERROR_CODES = [
   'ERR_REDIS_START',
   'ERR_CACHE_OPEN',
   'ERR_CACHE_FILE',
+  'ERR_INPUT_CHANGED',
+  'ERR_LABELS_MISSING',
+  'ERR_OUTPUT_VERIFY',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

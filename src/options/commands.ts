@@ -7,6 +7,8 @@ const SHAPE = ['provider', 'model', 'template', 'queryTemplate', 'documentTempla
 const REQUEST = ['apiUrl', ...SHAPE, 'rateLimit', 'requestsPerMinute', 'tokensPerMinute', 'timeoutMs', 'retries', 'minRetryDelayMs', 'maxRetryDelayMs', 'attempts'] as const;
 const QUEUE = ['runId', 'redis', 'redisTlsCa', 'redisTlsCert', 'redisTlsKey', 'prefix', 'redisOutageTimeout', 'maxPending'] as const;
 const OUTPUT = ['out', 'qrels', 'topN', 'runTag', 'relLevel'] as const;
+/** Outputs for labelling pipelines, from the scores and the input's rows. */
+const LABELLING = ['scored', 'labelThresholds', 'labelTopK', 'calibrateThresholds', 'exportTraining', 'negatives', 'negativeRanks', 'negativeMargin', 'positivesTop', 'reviewSample'] as const;
 /** The score cache: the producer looks pairs up (which scores it may use), the collector stores new scores. */
 const CACHE = ['cache', 'cacheDir', 'cacheMaxAge', 'refresh'] as const;
 const CACHE_STORE = ['cache', 'cacheDir'] as const;
@@ -43,7 +45,7 @@ export interface CommandDef {
 export const COMMANDS = {
   run: {
     description: 'rerank a corpus end to end: queue it, score it (workers here and on other machines), write outputs',
-    options: [...INPUT, ...REQUEST, ...QUEUE, ...CACHE, ...OUTPUT, 'failOnRegression', ...WORKER, ...METRICS, 'tracing', ...PROGRESS, ...LOG],
+    options: [...INPUT, ...REQUEST, ...QUEUE, ...CACHE, ...OUTPUT, ...LABELLING, 'failOnRegression', ...WORKER, ...METRICS, 'tracing', ...PROGRESS, ...LOG],
     required: ['out'],
     defaults: OUTAGE_DEFAULT,
   },
@@ -60,17 +62,17 @@ export const COMMANDS = {
   },
   collect: {
     description: 'wait for a run to finish and write its outputs to --out (resumable; several collect calls may share one --out one after another)',
-    options: ['runId', ...CONNECTION, ...OUTAGE, ...CACHE_STORE, ...OUTPUT, 'failOnRegression', ...WORKER, ...METRICS, 'tracing', ...PROGRESS, ...LOG],
+    options: ['runId', ...CONNECTION, ...OUTAGE, ...CACHE_STORE, ...OUTPUT, ...LABELLING, 'input', 'failOnRegression', ...WORKER, ...METRICS, 'tracing', ...PROGRESS, ...LOG],
     required: ['runId', 'out'],
     defaults: OUTAGE_DEFAULT,
-    fromSubmission: ['qrels', 'topN', 'runTag', 'relLevel', 'cache', 'cacheDir'],
+    fromSubmission: ['qrels', 'topN', 'runTag', 'relLevel', ...LABELLING, 'input', 'cache', 'cacheDir'],
   },
   'retry-failed': {
     description: 'queue the failed batches of a run again, then collect it into --out (merged into the same outputs)',
-    options: ['runId', ...CONNECTION, ...OUTAGE, ...CACHE_STORE, ...OUTPUT, 'failOnRegression', ...WORKER, ...METRICS, 'tracing', ...PROGRESS, ...LOG],
+    options: ['runId', ...CONNECTION, ...OUTAGE, ...CACHE_STORE, ...OUTPUT, ...LABELLING, 'input', 'failOnRegression', ...WORKER, ...METRICS, 'tracing', ...PROGRESS, ...LOG],
     required: ['runId', 'out'],
     defaults: OUTAGE_DEFAULT,
-    fromSubmission: ['qrels', 'topN', 'runTag', 'relLevel', 'cache', 'cacheDir'],
+    fromSubmission: ['qrels', 'topN', 'runTag', 'relLevel', ...LABELLING, 'input', 'cache', 'cacheDir'],
   },
   status: {
     description: 'progress of a run: batches done/total, pairs/s, ETA, retries, 429s, failures',

@@ -8,6 +8,7 @@ const CONCERN_TITLES: Record<OptionConcern, string> = {
   queue: 'queue and run',
   cache: 'the score cache (run, submit, collect, cache)',
   output: 'outputs (run, collect, retry-failed)',
+  labelling: 'labelling outputs: scored rows, labels, training data, review samples (run, collect, retry-failed)',
   worker: 'workers in this process (run, worker, collect)',
   monitoring: 'metrics and traces (run, worker, collect)',
   evaluation: 'evaluation (eval; the regression gate also run, collect)',

@@ -17,7 +17,7 @@ import type { KindValue, OptionKind } from './option-kinds.js';
  * - **source**: where an option's effective value came from: cli > env > file > (a submitted run's own
  *   settings, for `collect`) > default. manifest.json records it per option.
  */
-export type OptionConcern = 'input' | 'request' | 'queue' | 'cache' | 'output' | 'worker' | 'monitoring' | 'evaluation' | 'server' | 'common';
+export type OptionConcern = 'input' | 'request' | 'queue' | 'cache' | 'output' | 'labelling' | 'worker' | 'monitoring' | 'evaluation' | 'server' | 'common';
 
 export interface OptionDef {
   concern: OptionConcern;
@@ -102,6 +102,17 @@ export const OPTIONS = {
   topN: { concern: 'output', kind: int(1), arg: '<n>', doc: 'candidates kept per query in the outputs and metrics', defaultDoc: 'all' },
   runTag: { concern: 'output', kind: { type: 'string', pattern: /^\S+$/, patternDoc: 'must be one word (it is a column of ranked.trec)' }, arg: '<tag>', doc: 'last column of ranked.trec' },
   relLevel: { concern: 'output', kind: int(0), arg: '<n>', doc: 'relevance level of binary measures (trec_eval -l)' },
+  // labelling outputs (rows, labels, training data, review samples)
+  scored: { concern: 'labelling', kind: { type: 'choice', choices: ['auto', 'csv', 'tsv', 'jsonl', 'both'] }, arg: '<format>', doc: 'write scored.csv/.tsv/.jsonl: every input row in order, its columns unchanged, plus score, rank, original_rank (label_pred) and status; auto: the input\'s format, both: csv and jsonl', defaultDoc: 'none; auto with a label, training or review option' },
+  labelThresholds: { concern: 'labelling', kind: { type: 'list' }, arg: '<t1,t2,...>', doc: 'graded labels from scores: a pair\'s label is how many thresholds its score reaches (0..N); a label_pred column and labels.qrels', defaultDoc: 'no labels' },
+  labelTopK: { concern: 'labelling', kind: int(1), arg: '<k>', doc: 'binary labels from ranks: 1 for the top K of each query, else 0 (label_pred, labels.qrels)', defaultDoc: 'no labels' },
+  calibrateThresholds: { concern: 'labelling', kind: { type: 'boolean' }, doc: "label thresholds that agree best (Cohen's kappa) with the input's label column, one fewer than its distinct labels; reported in metrics.json" },
+  exportTraining: { concern: 'labelling', kind: { type: 'list' }, arg: '<format,...>', doc: 'training files: triplets, hard-negatives (n-tuples), distillation (teacher scores, pointwise and listwise)', defaultDoc: 'none' },
+  negatives: { concern: 'labelling', kind: int(1), arg: '<n>', doc: 'hard negatives per positive (triplets, hard-negatives)' },
+  negativeRanks: { concern: 'labelling', kind: { type: 'string', pattern: /^[1-9]\d*\.\.[1-9]\d*$/, patternDoc: 'expected MIN..MAX ranks (e.g. 3..50)' }, arg: '<min..max>', doc: 'ranks of the reranked list hard negatives are taken from' },
+  negativeMargin: { concern: 'labelling', kind: { type: 'number', min: 0 }, arg: '<x>', doc: "a hard negative's score is at most the positive's minus this (skips likely false negatives)" },
+  positivesTop: { concern: 'labelling', kind: int(1), arg: '<n>', doc: 'without qrels, input labels or a label rule: the top N of each reranked list are the positives' },
+  reviewSample: { concern: 'labelling', kind: int(1), arg: '<n>', doc: 'write review.csv: N pairs with their texts, stratified by score band and spread over queries, for a person to check', defaultDoc: 'none' },
   // workers in this process
   concurrency: { concern: 'worker', kind: int(1), arg: '<n>', doc: 'API requests in flight in this process' },
   workers: { concern: 'worker', kind: { type: 'boolean' }, negatable: true, doc: 'start workers in this process (--no-workers: only queue and collect)' },
@@ -182,6 +193,11 @@ export const DEFAULTS = {
   refresh: false,
   runTag: 'rerank-batch',
   relLevel: 1,
+  calibrateThresholds: false,
+  negatives: 5,
+  negativeRanks: '1..100',
+  negativeMargin: 0.05,
+  positivesTop: 1,
   concurrency: 8,
   workers: true,
   lockDurationMs: 30_000,

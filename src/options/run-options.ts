@@ -1,8 +1,8 @@
 import { defaultCacheDir } from '../cache/score-cache.js';
 import { UsageError } from '../errors/usage-error.js';
 import type { PairReaderOptions } from '../read/reader-options.js';
-import type { CommandKey } from './commands.js';
-import type { GivenOptions, ResolvedOptions } from './resolve-options.js';
+import { COMMANDS, type CommandKey } from './commands.js';
+import { resolveOptions, type GivenOptions, type ResolvedOptions } from './resolve-options.js';
 import { maxDocumentBytesOf, requestShapeOf, type ShapeOptions } from './request-shape.js';
 import type { PairSource } from '../plan/plan-ahead.js';
 
@@ -73,4 +73,14 @@ function documentCapOf(options: InputSettings & ShapeOptions): Pick<PairReaderOp
 /** The score cache's directory: --cache-dir (or RERANK_BATCH_CACHE_DIR), else the XDG default. */
 export function cacheDirOf(options: { cacheDir?: string | undefined }, env: NodeJS.ProcessEnv): string {
   return options.cacheDir ?? defaultCacheDir(env);
+}
+
+/**
+ * The reader options of a submitted run, from the options its submission recorded: `collect` on any
+ * machine reads the input again (for the labelling outputs) exactly as the run read it.
+ */
+export function submittedReaderOptions(submitted: Record<string, unknown>): PairReaderOptions {
+  const keys = new Set<string>(COMMANDS.estimate.options);
+  const picked = Object.fromEntries(Object.entries(submitted).filter(([key, value]) => keys.has(key) && value !== undefined && key !== 'apiUrl'));
+  return readerOptionsOf(resolveOptions('estimate', { api: picked, env: {} }).options);
 }

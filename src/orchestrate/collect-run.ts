@@ -9,6 +9,9 @@ import { startProgressTicker } from '../collect/progress-ticker.js';
 import { writeReport } from '../report/write-report.js';
 import type { RunHandle } from './open-run.js';
 import { writeOutputs, type OutputSummary } from '../write/write-outputs.js';
+import { writeLabellingOutputs, type LabellingInput } from '../write/labelling-outputs.js';
+import { writeLabelMetrics } from '../write/metrics.js';
+import type { LabellingSettings } from '../options/labelling-settings.js';
 import type { OutputSettings } from '../write/output-settings.js';
 import { Collector, type CollectProgress } from '../collect/collector.js';
 import { Spool } from '../collect/spool.js';
@@ -44,6 +47,8 @@ export async function collectRun(
     inputs: InputIdentity | undefined;
     /** The score cache the API's scores are stored in before they are spooled (the run's keys). */
     cache?: { store: ScoreCache; scoreKeys: ScoreKeys } | undefined;
+    /** The labelling outputs asked for, and the run's input they read again. */
+    labelling?: { settings: LabellingSettings; input: LabellingInput } | undefined;
   },
   signals: { stop?: AbortSignal; drop?: AbortSignal } = {},
 ): Promise<CollectReport | undefined> {
@@ -96,6 +101,20 @@ export async function collectRun(
       throw err;
     });
     if (state === undefined) throw new RerankBatchError('ERR_RUN_UNKNOWN', `run ${handle.runId} has no state in Redis (cancelled?)`);
+    if (context.labelling !== undefined) {
+      const producer = state.submission?.producer;
+      const read = producer === undefined ? undefined : [producer.pairs, producer.rejected, producer.duplicates];
+      summary.labelling = await writeLabellingOutputs(spool, context.labelling.input, context.labelling.settings, {
+        outDir: settings.out,
+        qrels,
+        relLevel: settings.relLevel,
+        scoreRange: summary.scoreRange,
+        // Rows the producer read: its pairs, and the rows it skipped as bad or repeated.
+        expectedRows: complete && read?.every((n) => n !== undefined) === true ? read.reduce((a: number, n) => a + (n ?? 0), 0) : undefined,
+        complete,
+      });
+      await writeLabelMetrics(settings.out, summary.labelling);
+    }
     const manifest = await writeManifest(settings.out, {
       runId: handle.runId,
       startedAt: state.submission === undefined ? startedAt : new Date(state.submission.submittedAt),

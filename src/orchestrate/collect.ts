@@ -9,7 +9,8 @@ import { closeWithGrace, FORCE_CLOSE_AFTER_MS, releaseHost } from './shutdown.js
 import { bullmqTelemetry, flushTraces } from '../monitor/tracing.js';
 import { settlesWithin } from '../redis/connection-loss.js';
 import { inputIdentityOf } from '../state/input-identity.js';
-import { cacheDirOf } from '../options/run-options.js';
+import { cacheDirOf, submittedReaderOptions } from '../options/run-options.js';
+import { labellingRun, ruleGivenAnew } from './labelling-input.js';
 import { openRunCache, type RunCache } from './run-cache.js';
 import type { ProcessMetrics } from '../monitor/process-metrics.js';
 
@@ -87,7 +88,13 @@ async function collectMonitored(
     const outputSources = { out: sources.out, qrels: sources.qrels, topN: sources.topN, runTag: sources.runTag, relLevel: sources.relLevel };
     const submitted = handle.state.submission?.inputs;
     const inputs = handle.state.config.inputs ?? (submitted === undefined ? undefined : inputIdentityOf(submitted));
-    const report = await collectRun(handle, { ...settings, sources: outputSources }, { logger, events, guard, inputs, cache }, { stop: stopCollecting.signal });
+    const submittedOptions = handle.state.submission?.options ?? {};
+    const labelling = labellingRun(ruleGivenAnew(options, sources), {
+      file: submittedOptions.runFile === undefined ? options.input : undefined,
+      reader: () => submittedReaderOptions(submittedOptions),
+      sha256: handle.state.submission?.inputs.input?.sha256,
+    });
+    const report = await collectRun(handle, { ...settings, sources: outputSources }, { logger, events, guard, inputs, cache, labelling }, { stop: stopCollecting.signal });
     if (report === undefined) throw new Error('collector stopped without a reason');
     return { ...report, runId: options.runId, requeued };
   } finally {

@@ -5,7 +5,8 @@ import { InputError } from '../errors/input-error.js';
 import { Lifecycle } from '../lifecycle-events.js';
 import { createLogger, type Logger } from '../logger.js';
 import { resolveOptions, type Resolved } from '../options/resolve-options.js';
-import { checkSubmitSettings, type RunOptions } from '../options/run-options.js';
+import { checkSubmitSettings, readerOptionsOf, type RunOptions } from '../options/run-options.js';
+import { labellingRun } from './labelling-input.js';
 import { collectRun, type CollectReport } from './collect-run.js';
 import { openSubmittedRun } from './open-run.js';
 import { watchOutages } from './outage-watch.js';
@@ -87,6 +88,8 @@ async function runMonitored(resolved: Resolved<'run'>, context: ResolvedContext,
   const { options, sources } = resolved;
   const { logger, env, events, signal } = context;
   checkSubmitSettings(options);
+  // The input was checksummed as the run opened: no second read to check it again.
+  const labelling = labellingRun(options, { file: options.runFile === undefined ? options.input : undefined, reader: () => readerOptionsOf(options) });
   await makeDirDurable(options.out);
   const handle = await openSubmittedRun(options, logger, env, { allowBuiltinServer: true, out: options.out });
   const { runId } = handle;
@@ -120,7 +123,7 @@ async function runMonitored(resolved: Resolved<'run'>, context: ResolvedContext,
 
     // Collect while producing, so finished batches leave Redis as the run goes on.
     const dropCollecting = new AbortController();
-    const collecting = collectRun(handle, options, { logger, events, guard, inputs: inputIdentityOf(handle.inputs), cache }, { stop: stopCollecting.signal, drop: dropCollecting.signal });
+    const collecting = collectRun(handle, options, { logger, events, guard, inputs: inputIdentityOf(handle.inputs), cache, labelling }, { stop: stopCollecting.signal, drop: dropCollecting.signal });
     // If collecting fails (e.g. the API refused the key and the run was aborted), stop reading too:
     // with no worker taking jobs, a producer waiting for room in the queue would wait forever.
     collecting.catch(() => stopProducing.abort());

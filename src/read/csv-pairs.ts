@@ -52,6 +52,18 @@ function leadingLineBreaks(s: string): number {
 }
 
 const latin1Bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
+/**
+ * The record's own bytes: csv-parse's `raw` less the empty lines it skipped before the record and the one
+ * byte of its record delimiter it ends with (it keeps the first byte of a CRLF and drops the second).
+ */
+const recordBytes = (raw: string): Buffer => latin1Bytes(raw.replace(/^[\r\n]+/, '').replace(/[\r\n]$/, ''));
+/** The header of a delimited file as written, for outputs that pass its rows through. */
+export interface SourceHeader {
+  bytes: Buffer;
+  names: string[];
+  /** The line break after the header: CRLF when csv-parse's raw header ends with a CR. */
+  lineBreak: '\n' | '\r\n';
+}
 /** The raw record for people: decoded as UTF-8 (invalid bytes become U+FFFD), without skipped empty lines or its final line break. */
 const rawForPeople = (raw: string): string => latin1Bytes(raw).toString('utf8').replace(/^[\r\n]+/, '').replace(/[\r\n]$/, '');
 
@@ -65,6 +77,8 @@ export async function* readDelimitedRows(
   file: string,
   options: NormalizedPairReaderOptions,
   delimiter: ',' | '\t',
+  /** Attach each record as written (RowResult.source), and hand over the header. */
+  keepSource?: { onHeader(header: SourceHeader): void },
 ): AsyncGenerator<RowResult, void, undefined> {
   const parser = parse({
     delimiter,
@@ -100,12 +114,15 @@ export async function* readDelimitedRows(
         if (isColumnProblem(resolved)) throw new InputError(resolved.code, resolved.reason, { file, line, field: resolved.field });
         columns = resolved;
         mapped = Object.entries(columns) as [PairRole, { index: number; name: string }][];
+        keepSource?.onHeader({ bytes: recordBytes(raw), names: header, lineBreak: raw.endsWith('\r') ? '\r\n' : '\n' });
         continue;
       }
 
       rows++;
+      const source = keepSource === undefined ? undefined : { source: { bytes: recordBytes(raw), fields: ascii ? record : record.map((f) => latin1Bytes(f).toString('utf8')) } };
       if (record.length !== header.length) {
         yield {
+          ...source,
           problem: {
             code: 'ERR_INPUT_CSV',
             reason: `expected ${header.length} fields as in the header, found ${record.length}`,
@@ -119,6 +136,7 @@ export async function* readDelimitedRows(
         const bad = record.findIndex((f) => NON_ASCII.test(f) && !isUtf8(latin1Bytes(f)));
         const value = record[bad] ?? '';
         yield {
+          ...source,
           problem: {
             code: 'ERR_INPUT_ENCODING',
             reason: describeInvalidUtf8(latin1Bytes(value), 'field'),
@@ -134,7 +152,7 @@ export async function* readDelimitedRows(
         const value = record[index] ?? '';
         fields[role] = { name, value: ascii || !NON_ASCII.test(value) ? value : latin1Bytes(value).toString('utf8') };
       }
-      yield { row: { line, raw: () => rawForPeople(raw), fields } };
+      yield { ...source, row: { line, raw: () => rawForPeople(raw), fields } };
     }
   } catch (error) {
     if (error instanceof CsvError) {

@@ -1,4 +1,4 @@
-export { openPairs } from './open-pairs.js';
+export { openPairs, readSourceRows, type SourceRow, type SourceHeader, type SourceRecord } from './open-pairs.js';
 export { openRunPairs, type RunPairsOptions } from './run-pairs.js';
 export {
   normalizePairReaderOptions,

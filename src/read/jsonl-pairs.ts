@@ -50,15 +50,18 @@ function keyWithBadBytes(bytes: Buffer): string | undefined {
  * bounded by `maxRecordBytes` (the longest line). Each line stands alone, so a bad line (invalid JSON or
  * UTF-8, a missing or ambiguous key) is a row problem, skippable with onBadRow 'skip'.
  */
-export async function* readJsonlRows(file: string, options: NormalizedPairReaderOptions): AsyncGenerator<RowResult, void, undefined> {
+export async function* readJsonlRows(file: string, options: NormalizedPairReaderOptions, keepSource = false): AsyncGenerator<RowResult, void, undefined> {
   const keyCache = new Map<string, ColumnMap | ColumnProblem>();
   let lines = 0;
   for await (const { line, bytes } of splitLines(openByteStream(file, options.gzip, options.onBytesRead), file, options.maxRecordBytes, 'ERR_INPUT_JSON')) {
     if (isBlank(bytes)) continue;
     lines++;
+    // A copy: `bytes` may be a view of a chunk the reader goes on to reuse.
+    const source = keepSource ? { source: { bytes: Buffer.from(bytes), fields: undefined as Record<string, unknown> | undefined } } : undefined;
     if (!isUtf8(bytes)) {
       const field = keyWithBadBytes(bytes);
       yield {
+        ...source,
         problem: {
           code: 'ERR_INPUT_ENCODING',
           reason: describeInvalidUtf8(bytes, 'line'),
@@ -74,13 +77,14 @@ export async function* readJsonlRows(file: string, options: NormalizedPairReader
     try {
       parsed = JSON.parse(text);
     } catch (error) {
-      yield { problem: { code: 'ERR_INPUT_JSON', reason: `invalid JSON (${(error as Error).message})`, line, raw: text } };
+      yield { ...source, problem: { code: 'ERR_INPUT_JSON', reason: `invalid JSON (${(error as Error).message})`, line, raw: text } };
       continue;
     }
     if (!isPlainObject(parsed)) {
-      yield { problem: { code: 'ERR_INPUT_JSON', reason: `expected a JSON object, got ${Array.isArray(parsed) ? 'an array' : typeof parsed}`, line, raw: text } };
+      yield { ...source, problem: { code: 'ERR_INPUT_JSON', reason: `expected a JSON object, got ${Array.isArray(parsed) ? 'an array' : typeof parsed}`, line, raw: text } };
       continue;
     }
+    if (source !== undefined) source.source.fields = parsed;
     const keys = Object.keys(parsed);
     const signature = keys.join('\u0000');
     let resolved = keyCache.get(signature);
@@ -90,7 +94,7 @@ export async function* readJsonlRows(file: string, options: NormalizedPairReader
       keyCache.set(signature, resolved);
     }
     if (isColumnProblem(resolved)) {
-      yield { problem: { code: resolved.code, reason: resolved.reason, line, field: resolved.field, raw: text } };
+      yield { ...source, problem: { code: resolved.code, reason: resolved.reason, line, field: resolved.field, raw: text } };
       continue;
     }
     const fields: Partial<Record<PairRole, RawField>> = {};
@@ -99,7 +103,7 @@ export async function* readJsonlRows(file: string, options: NormalizedPairReader
       if ((role === 'queryId' || role === 'docId') && typeof value === 'number') value = rawNumberToken(text, name) ?? String(value);
       fields[role] = { name, value };
     }
-    yield { row: { line, raw: () => text, fields } };
+    yield { ...source, row: { line, raw: () => text, fields } };
   }
   if (lines === 0) throw new InputError('ERR_INPUT_EMPTY', 'empty file: no JSON lines', { file });
 }

@@ -28,8 +28,19 @@ export interface RowProblem {
   raw?: string;
 }
 
+/**
+ * A record exactly as the file has it, for outputs that pass every row through (scored.csv, scored.jsonl).
+ * Readers attach it only when asked (`keepSource`): the run itself never needs it.
+ */
+export interface SourceRecord {
+  /** Its bytes, without the empty lines before it or the line break that ends it. */
+  bytes: Buffer;
+  /** CSV/TSV: its fields, decoded as UTF-8 (invalid bytes replaced). JSONL: the object, or undefined when the line is no JSON object. */
+  fields: string[] | Record<string, unknown> | undefined;
+}
+
 /** What a format reader yields per record: a row to validate, or a problem found while parsing it. */
-export type RowResult = { row: RawRow } | { problem: RowProblem };
+export type RowResult = ({ row: RawRow } | { problem: RowProblem }) & { source?: SourceRecord };
 
 export function problemToError(file: string, problem: RowProblem): InputError {
   return new InputError(problem.code, problem.reason, { file, line: problem.line, ...(problem.field === undefined ? {} : { field: problem.field }) });

@@ -94,7 +94,7 @@ export async function readManifest(outDir: string): Promise<Manifest> {
   return readJson(file, manifestSchema);
 }
 
-/** metrics.json of the out dir, or undefined when the run had no qrels. @throws as readManifest. */
+/** metrics.json of the out dir, or undefined when the run had no qrels (none, or only its `labels` section). @throws as readManifest. */
 export async function readMetrics(outDir: string): Promise<MetricsJson | undefined> {
   const file = join(outDir, OUTPUT_FILES.metrics);
   const exists = await stat(file).then(
@@ -104,5 +104,7 @@ export async function readMetrics(outDir: string): Promise<MetricsJson | undefin
       throw toInputError(err, file);
     },
   );
-  return exists ? readJson(file, metricsSchema) : undefined;
+  if (!exists) return undefined;
+  const metrics = await readJson(file, z.union([metricsSchema, z.object({ labels: z.unknown() })]));
+  return 'reranked' in metrics ? metrics : undefined;
 }

@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
 import { closeFile, openFile, outputError, publishFile, writeAll } from '../collect/durable-file.js';
 
 /** Text held before it is written out, in UTF-16 units: few, large writes. */
@@ -17,7 +18,9 @@ const FLUSH_AT = 1 << 18;
  */
 export class LineWriter {
   private readonly tmpPath: string;
-  private chunks: string[] = [];
+  private chunks: (string | Buffer)[] = [];
+  /** Whether `chunks` holds any Buffer (else they are joined as one string: faster for many short lines). */
+  private bytes = false;
   private buffered = 0;
   private fd: Promise<number> | undefined;
   /** The writes in flight, in order. */
@@ -25,13 +28,22 @@ export class LineWriter {
   private failure: unknown;
   private done = false;
 
-  constructor(readonly path: string) {
+  /**
+   * @param options.gzip write gzip: each flush is one gzip member (a file of several members is one
+   *   valid gzip stream to gunzip, zlib and Python's gzip), so memory stays one flush's worth.
+   */
+  constructor(
+    readonly path: string,
+    private readonly options: { gzip?: boolean } = {},
+  ) {
     this.tmpPath = `${path}.tmp-${process.pid}`;
   }
 
-  write(text: string): Promise<void> {
+  /** Text (written as UTF-8), or bytes written as they are (a record passed through from an input). */
+  write(text: string | Buffer): Promise<void> {
     if (this.failure !== undefined) return handled(Promise.reject(this.failure));
     this.chunks.push(text);
+    if (typeof text !== 'string') this.bytes = true;
     this.buffered += text.length;
     if (this.buffered < FLUSH_AT) return Promise.resolve();
     return handled(this.flush());
@@ -39,7 +51,9 @@ export class LineWriter {
 
   /** Write out what is held, after the writes before it. */
   private flush(): Promise<void> {
-    const data = Buffer.from(this.chunks.join(''), 'utf8');
+    const text = this.bytes ? Buffer.concat(this.chunks.map((chunk) => (typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk))) : Buffer.from(this.chunks.join(''), 'utf8');
+    this.bytes = false;
+    const data = this.options.gzip === true && text.length > 0 ? gzipSync(text) : text;
     this.chunks = [];
     this.buffered = 0;
     const next = this.writing.then(async () => {

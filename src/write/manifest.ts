@@ -38,7 +38,8 @@ function writtenFiles(summary: OutputSummary): string[] {
   const skipped = new Set<string>();
   if (metrics === undefined) skipped.add(OUTPUT_FILES.metrics).add(OUTPUT_FILES.report);
   if (metrics === undefined || metrics.baseline === undefined) skipped.add(OUTPUT_FILES.metricsPerQuery);
-  return Object.values(OUTPUT_FILES).filter((file) => !skipped.has(file));
+  if (summary.labelling !== undefined && (summary.labelling.rule !== undefined || summary.labelling.agreement !== undefined)) skipped.delete(OUTPUT_FILES.metrics);
+  return [...Object.values(OUTPUT_FILES).filter((file) => !skipped.has(file)), ...(summary.labelling?.files ?? [])];
 }
 
 /** What manifest.json holds. */
@@ -111,5 +112,24 @@ function manifestOf(m: ManifestInput) {
     option_sources: { ...(submission?.sources ?? {}), ...(sources ?? {}) },
     outputs: { ...outputs, files: writtenFiles(m.summary) },
     inputs: submission?.inputs ?? null,
+    // The labelling outputs: what became of every input row, the label rule, training and review files.
+    labelling:
+      m.summary.labelling === undefined
+        ? null
+        : {
+            rows: m.summary.labelling.rows,
+            rows_by_status: m.summary.labelling.byStatus,
+            rule: m.summary.labelling.rule ?? null,
+            calibration: m.summary.labelling.calibration ?? null,
+            labelled_pairs: m.summary.labelling.labelled ?? 0,
+            // The headline figures (metrics.json has them all, per label too).
+            agreement: (({ agreement }) =>
+              agreement === undefined
+                ? null
+                : { pairs: agreement.pairs, spearman: agreement.spearman, kendall_tau_b: agreement.kendallTauB, auc: agreement.auc, cohen_kappa: agreement.kappa, weighted_kappa: agreement.weightedKappa })(m.summary.labelling),
+            training: m.summary.labelling.training ?? null,
+            review_rows: m.summary.labelling.reviewRows ?? 0,
+            keys_left_out: m.summary.labelling.keysLeftOut ?? [],
+          },
   };
 }

@@ -1,4 +1,8 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { outputError } from '../collect/durable-file.js';
+import type { Agreement } from '../label/agreement.js';
+import type { LabellingSummary } from './labelling-outputs.js';
 import { stringify } from 'csv-stringify/sync';
 import { compare, type EvaluationResult, type MeasureComparison } from '../evaluate/index.js';
 import { LineWriter, writeFileAtomic } from './line-writer.js';
@@ -86,4 +90,41 @@ export async function writeMetrics(outDir: string, reranked: EvaluationResult, p
     throw err;
   }
   return comparisons;
+}
+
+/**
+ * metrics.json's `labels` section: the label rule (calibrated thresholds with the kappa they reach) and
+ * the agreement of the scores with the input's labels. Added to the IR metrics when there are some, else
+ * metrics.json holds only this section.
+ */
+export async function writeLabelMetrics(outDir: string, labelling: LabellingSummary): Promise<void> {
+  if (labelling.rule === undefined && labelling.agreement === undefined) return;
+  const file = join(outDir, 'metrics.json');
+  const text = await readFile(file, 'utf8').catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw outputError(err, file);
+  });
+  const parsed: unknown = text === undefined ? {} : JSON.parse(text);
+  const metrics = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? parsed : {};
+  const labels = {
+    rule: labelling.rule ?? null,
+    calibration: labelling.calibration ?? null,
+    labelled_pairs: labelling.labelled ?? 0,
+    agreement: labelling.agreement === undefined ? null : agreementJson(labelling.agreement),
+  };
+  await writeFileAtomic(file, `${JSON.stringify({ ...metrics, labels }, null, 2)}\n`);
+}
+
+/** The agreement figures as metrics.json names them. */
+function agreementJson(a: Agreement): Record<string, unknown> {
+  return {
+    pairs: a.pairs,
+    by_label: a.byLabel,
+    spearman: a.spearman,
+    kendall_tau_b: a.kendallTauB,
+    auc: a.auc,
+    cohen_kappa: a.kappa,
+    weighted_kappa: a.weightedKappa,
+    ...(a.confusion === undefined ? {} : { confusion: a.confusion }),
+  };
 }

@@ -35,6 +35,15 @@ export interface RunSummary {
   measures: SummaryMeasure[] | null;
   /** With qrels but no first-stage order to compare with: the reranked means alone. */
   reranked_only: Record<string, number> | null;
+  /** The labelling outputs: rows by status (those with any), the label rule, agreement with the input's labels; null without them. */
+  labelling: {
+    rows: number;
+    rows_by_status: Record<string, number>;
+    rule: NonNullable<Manifest['labelling']>['rule'];
+    calibrated_kappa: number | null;
+    agreement: NonNullable<Manifest['labelling']>['agreement'];
+    files: number;
+  } | null;
   /** The `--fail-on-regression` verdicts; empty without gates. */
   regression_gates: { gate: string; measure: string; failed: boolean; reason: string }[];
 }
@@ -73,9 +82,27 @@ export function runSummaryOf(
       metrics === undefined || metrics.comparisons.length > 0
         ? null
         : Object.fromEntries(Object.entries(metrics.reranked).filter(([measure]) => wanted(measure) || gated.has(measure))),
+    labelling: labellingOf(manifest),
     regression_gates: verdicts.map((v) => ({ gate: v.gate.text, measure: v.gate.measure, failed: v.failed, reason: v.reason })),
   };
 }
+
+function labellingOf(manifest: Manifest): RunSummary['labelling'] {
+  const l = manifest.labelling;
+  if (l === null) return null;
+  const files = manifest.outputs.files.filter((file) => !file.startsWith('ranked.') && !file.startsWith('metrics') && !['failures.jsonl', 'manifest.json', 'report.html'].includes(file));
+  return {
+    rows: l.rows,
+    rows_by_status: Object.fromEntries(Object.entries(l.rows_by_status).filter(([, count]) => count > 0)),
+    rule: l.rule,
+    calibrated_kappa: l.calibration?.kappa ?? null,
+    agreement: l.agreement,
+    files: files.length,
+  };
+}
+
+/** A statistic for people: 4 decimals, or "n/a" when it is undefined for the data. */
+const stat = (value: number | null): string => (value === null ? 'n/a' : value.toFixed(4));
 
 /** The summary as a few lines and a table, for a person reading stdout. */
 export function formatRunSummary(s: RunSummary): string {
@@ -86,6 +113,17 @@ export function formatRunSummary(s: RunSummary): string {
     `  API requests ${n(s.api_requests)} (retries ${n(s.retries)}, 429s ${n(s.rate_limited)}), ${n(s.billing_units)} ${s.billing_unit}${s.billing_units === 1 ? '' : 's'} planned`,
   ];
   if (s.cache !== null) lines.push(`  score cache: ${n(s.cache.hits)} pairs from the cache, ${n(s.cache.requests_saved)} requests saved`);
+  const l = s.labelling;
+  if (l !== null) {
+    const statuses = Object.entries(l.rows_by_status).map(([status, count]) => `${n(count)} ${status}`).join(', ');
+    lines.push(`  labelling: ${n(l.rows)} input rows (${statuses}) in ${n(l.files)} files`);
+    if (l.rule !== null) {
+      const rule = l.rule.kind === 'thresholds' ? `thresholds ${l.rule.thresholds.join(', ')}` : `top ${l.rule.k} of each query`;
+      lines.push(`  labels from ${rule}${l.calibrated_kappa === null ? '' : ` (calibrated: Cohen's kappa ${stat(l.calibrated_kappa)})`}`);
+    }
+    const a = l.agreement;
+    if (a !== null) lines.push(`  agreement with the input's labels over ${n(a.pairs)} pairs: Spearman ${stat(a.spearman)}, Kendall tau-b ${stat(a.kendall_tau_b)}, AUC ${stat(a.auc)}, Cohen's kappa ${stat(a.cohen_kappa)}`);
+  }
   let text = `${lines.join('\n')}\n`;
   if (s.measures !== null) {
     const comparisons: MeasureComparison[] = s.measures.map((m) => ({

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Spool } from '../collect/spool.js';
 import { Evaluator, isCountMeasure, type EvaluationResult, type MeasureComparison, type Qrels } from '../evaluate/index.js';
+import type { LabellingSummary } from './labelling-outputs.js';
 import { writeMetrics, type BaselinePair } from './metrics.js';
 import { LineWriter } from './line-writer.js';
 import { firstStageOrder, rankQuery } from './query-ranking.js';
@@ -49,6 +50,8 @@ export interface OutputSummary {
    * queries (see metrics.json `baseline_queries`, `queries_without_baseline`). Absent when none.
    */
   queriesWithoutBaseline?: number;
+  /** The labelling outputs written (scored.*, labels.qrels, training files, review.csv) and the agreement figures. */
+  labelling?: LabellingSummary;
   /** The lowest and highest API score of the run; absent when no pair was scored. */
   scoreRange?: { min: number; max: number };
   /**
