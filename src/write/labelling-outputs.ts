@@ -75,7 +75,7 @@ interface QueryResults {
 }
 
 /** Candidates of recently met queries held for lookups: rows of one query usually come together. */
-const HELD_PAIRS = 200_000;
+const HELD_PAIRS = 20_000;
 /** The review sample's seed: the same run gives the same sample. */
 const REVIEW_SEED = 42;
 
