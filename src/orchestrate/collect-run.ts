@@ -103,14 +103,13 @@ export async function collectRun(
     if (state === undefined) throw new RerankBatchError('ERR_RUN_UNKNOWN', `run ${handle.runId} has no state in Redis (cancelled?)`);
     if (context.labelling !== undefined) {
       const producer = state.submission?.producer;
-      const read = producer === undefined ? undefined : [producer.pairs, producer.rejected, producer.duplicates];
       summary.labelling = await writeLabellingOutputs(spool, context.labelling.input, context.labelling.settings, {
         outDir: settings.out,
         qrels,
         relLevel: settings.relLevel,
         scoreRange: summary.scoreRange,
         // Rows the producer read: its pairs, and the rows it skipped as bad or repeated.
-        expectedRows: complete && read?.every((n) => n !== undefined) === true ? read.reduce((a: number, n) => a + (n ?? 0), 0) : undefined,
+        expectedRows: complete && producer?.pairs !== undefined && producer.rejected !== undefined && producer.duplicates !== undefined ? producer.pairs + producer.rejected + producer.duplicates : undefined,
         complete,
       });
       await writeLabelMetrics(settings.out, summary.labelling);

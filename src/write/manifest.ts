@@ -118,6 +118,7 @@ function manifestOf(m: ManifestInput) {
         ? null
         : {
             rows: m.summary.labelling.rows,
+            files: m.summary.labelling.files,
             rows_by_status: m.summary.labelling.byStatus,
             rule: m.summary.labelling.rule ?? null,
             calibration: m.summary.labelling.calibration ?? null,

@@ -90,14 +90,13 @@ export function runSummaryOf(
 function labellingOf(manifest: Manifest): RunSummary['labelling'] {
   const l = manifest.labelling;
   if (l === null) return null;
-  const files = manifest.outputs.files.filter((file) => !file.startsWith('ranked.') && !file.startsWith('metrics') && !['failures.jsonl', 'manifest.json', 'report.html'].includes(file));
   return {
     rows: l.rows,
     rows_by_status: Object.fromEntries(Object.entries(l.rows_by_status).filter(([, count]) => count > 0)),
     rule: l.rule,
     calibrated_kappa: l.calibration?.kappa ?? null,
     agreement: l.agreement,
-    files: files.length,
+    files: l.files.length,
   };
 }
 
