@@ -163,11 +163,19 @@ describe('other input formats', () => {
     expect(lines.slice(1).map((line) => line.split('\t')[10])).toEqual(EXPECTED_STATUS);
   });
 
-  it('gzip in, gzip out: scored.csv.gz holds the same bytes as scored.csv', async () => {
+  it('gzip in, gzip out: scored.csv.gz and scored.jsonl.gz hold the same bytes as the plain ones', async () => {
     const plain = await labelled('plain', 'rows.csv', CSV);
     const zipped = await labelled('gz', 'rows.csv.gz', gzipSync(CSV));
     expect(zipped.summary.files).toEqual(['scored.csv.gz']);
     expect(gunzipSync(await readFile(join(zipped.dir, 'scored.csv.gz')))).toEqual(await readFile(join(plain.dir, 'scored.csv')));
+    const jsonl = `${records(CSV)
+      .slice(1)
+      .map(({ fields }) => JSON.stringify({ query_id: fields[0], query: fields[1], doc_id: fields[2], document: fields[3], code: fields[5] }))
+      .join('\n')}\n`;
+    const plainJsonl = await labelled('plain-jsonl', 'rows.jsonl', jsonl);
+    const zippedJsonl = await labelled('gz-jsonl', 'rows.jsonl.gz', gzipSync(jsonl));
+    expect(zippedJsonl.summary.files).toEqual(['scored.jsonl.gz']);
+    expect(gunzipSync(await readFile(join(zippedJsonl.dir, 'scored.jsonl.gz')))).toEqual(await readFile(join(plainJsonl.dir, 'scored.jsonl')));
   });
 
   it('JSONL: each line as written with the added keys inside its object; a line that is no object under "raw"', async () => {
