@@ -1,5 +1,6 @@
 import { InputError } from '../errors/input-error.js';
 import { UsageError } from '../errors/usage-error.js';
+import { BEIR_ID_KEY, BEIR_TITLE_KEY, beirDocumentText } from './beir-corpus.js';
 import { normalizeHeaderName, ROLE_ALIASES } from './column-map.js';
 import { rawNumberToken } from './jsonl-pairs.js';
 import { readTextLines } from './open-text-stream.js';
@@ -13,19 +14,26 @@ export interface RunPairsOptions extends Omit<PairReaderOptions, 'format' | 'col
   runFile: string;
   /**
    * Documents: JSONL (`.jsonl`/`.ndjson`, optionally `.gz`) with an id key (docno, doc_id, docid, id, pid,
-   * passage_id, document_id) and a text key (text, contents, body, document, passage, doc_text; `title`
-   * only when there is no text), or else TSV `doc_id<TAB>text` (a header line is recognised and skipped).
+   * passage_id, document_id, or BEIR's `_id` when none of those is there) and a text key (text, contents,
+   * body, document, passage, doc_text; `title` only when there is no text), or else TSV `doc_id<TAB>text`
+   * (a header line is recognised and skipped). A line with BEIR's `_id` (BEIR's corpus.jsonl) is
+   * `(title + " " + text).strip()`, as BEIR gives documents to its rerankers (see beirDocumentText).
    */
   docsFile: string;
-  /** Queries: TSV `query_id<TAB>text` (optional header), or JSONL with query_id/qid/id and query/text. */
+  /**
+   * Queries: TSV `query_id<TAB>text` (optional header), or JSONL with query_id/qid/id (or BEIR's `_id`) and
+   * query/text: BEIR's queries.jsonl reads as it is.
+   */
   queriesFile: string;
   /** Candidates kept per query, the best first by the run's score (see `openRunPairs`). Default: all of them. */
   depth?: number;
 }
 
-const DOC_ID_KEYS = ['docno', 'doc_id', 'docid', 'id', 'pid', 'passage_id', 'document_id'];
+// BEIR's `_id` comes last: a line that also has one of the other id keys (a database export's `_id`
+// beside a docno) is read by that key, as before `_id` was accepted.
+const DOC_ID_KEYS = ['docno', 'doc_id', 'docid', 'id', 'pid', 'passage_id', 'document_id', BEIR_ID_KEY];
 const DOC_TEXT_KEYS = ['text', 'contents', 'body', 'document', 'passage', 'doc_text'];
-const QUERY_ID_KEYS = ['query_id', 'qid', 'id', 'queryid', 'topic', 'topic_id'];
+const QUERY_ID_KEYS = ['query_id', 'qid', 'id', 'queryid', 'topic', 'topic_id', BEIR_ID_KEY];
 const QUERY_TEXT_KEYS = ['query', 'text', 'query_text', 'question'];
 
 function findKey(object: Record<string, unknown>, candidates: readonly string[]): string | undefined {
@@ -35,6 +43,61 @@ function findKey(object: Record<string, unknown>, candidates: readonly string[])
     if (key !== undefined) return key;
   }
   return undefined;
+}
+
+/**
+ * The id and text of one JSON line of a documents or queries file. The id is the first key of the
+ * accepted ones present (a JSON number keeps its digits as written); the text is the first text key, or
+ * for a document with none its `title`. A document whose id is BEIR's `_id` is a BEIR corpus line: its
+ * text is `(title + " " + text).strip()` as BEIR gives it to a reranker (see beirDocumentText), other
+ * documents keep `text` alone (a `title` beside it is often a copy of its first words, as in Cranfield).
+ * @throws InputError ERR_INPUT_JSON (not JSON, not an object, a value of the wrong type: the field named)
+ *   or ERR_INPUT_MISSING_COLUMN (no id key, no text key), naming file and line.
+ */
+function jsonTextRecord(text: string, kind: 'document' | 'query', where: { file: string; line: number }): { id: string; body: string } {
+  const idKeys = kind === 'document' ? DOC_ID_KEYS : QUERY_ID_KEYS;
+  const textKeys = kind === 'document' ? DOC_TEXT_KEYS : QUERY_TEXT_KEYS;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new InputError('ERR_INPUT_JSON', `invalid JSON (${(error as Error).message})`, where);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new InputError('ERR_INPUT_JSON', 'expected a JSON object', where);
+  }
+  const object = parsed as Record<string, unknown>;
+  const idRole = kind === 'document' ? 'doc_id' : 'query_id';
+  const idKey = findKey(object, idKeys);
+  if (idKey === undefined) {
+    throw new InputError('ERR_INPUT_MISSING_COLUMN', `no ${kind} id key (accepted: ${idKeys.join(', ')}); keys found: ${Object.keys(object).join(', ')}`, { ...where, field: idRole });
+  }
+  const rawId = object[idKey];
+  let id: string;
+  if (typeof rawId === 'number') {
+    // The digits as written ("1.50" stays "1.50"), unless the last such key in the line is a nested one with another value.
+    const token = rawNumberToken(text, idKey);
+    id = token !== undefined && Number(token) === rawId ? token : String(rawId);
+  } else if (typeof rawId === 'string') {
+    id = rawId;
+  } else {
+    throw new InputError('ERR_INPUT_JSON', `expected a string or a number, got ${JSON.stringify(rawId)}`, { ...where, field: idKey });
+  }
+  const stringAt = (key: string): string => {
+    const value = object[key];
+    if (typeof value !== 'string') throw new InputError('ERR_INPUT_JSON', `expected a string, got ${JSON.stringify(value)}`, { ...where, field: key });
+    return value;
+  };
+  const textKey = findKey(object, textKeys);
+  const titleKey = kind === 'document' ? findKey(object, [BEIR_TITLE_KEY]) : undefined;
+  const bodyKey = textKey ?? titleKey;
+  if (bodyKey === undefined) {
+    throw new InputError('ERR_INPUT_MISSING_COLUMN', `no ${kind} text key (accepted: ${textKeys.join(', ')}${kind === 'document' ? ', title' : ''}); keys found: ${Object.keys(object).join(', ')}`, { ...where, field: kind });
+  }
+  if (kind === 'document' && normalizeHeaderName(idKey) === BEIR_ID_KEY) {
+    return { id, body: beirDocumentText(titleKey === undefined ? '' : stringAt(titleKey), textKey === undefined ? '' : stringAt(textKey)) };
+  }
+  return { id, body: stringAt(bodyKey) };
 }
 
 /**
@@ -48,8 +111,6 @@ async function readTexts(
   into: Map<string, string>,
 ): Promise<void> {
   const { format } = formatFromFileName(file);
-  const idKeys = kind === 'document' ? DOC_ID_KEYS : QUERY_ID_KEYS;
-  const textKeys = kind === 'document' ? DOC_TEXT_KEYS : QUERY_TEXT_KEYS;
   if (format === 'csv') throw new UsageError(`${file}: ${kind} files must be TSV or JSONL, not CSV`);
   let first = true;
   for await (const { line, text } of readTextLines(file)) {
@@ -57,31 +118,7 @@ async function readTexts(
     let id: string;
     let body: string;
     if (format === 'jsonl') {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch (error) {
-        throw new InputError('ERR_INPUT_JSON', `invalid JSON (${(error as Error).message})`, { file, line });
-      }
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-        throw new InputError('ERR_INPUT_JSON', 'expected a JSON object', { file, line });
-      }
-      const object = parsed as Record<string, unknown>;
-      const idKey = findKey(object, idKeys);
-      if (idKey === undefined) {
-        throw new InputError('ERR_INPUT_MISSING_COLUMN', `no ${kind} id key (accepted: ${idKeys.join(', ')}); keys found: ${Object.keys(object).join(', ')}`, { file, line });
-      }
-      const rawId = object[idKey];
-      if (typeof rawId === 'number') id = rawNumberToken(text, idKey) ?? String(rawId);
-      else if (typeof rawId === 'string') id = rawId;
-      else throw new InputError('ERR_INPUT_JSON', `expected a string or a number, got ${JSON.stringify(rawId)}`, { file, line, field: idKey });
-      const textKey = findKey(object, textKeys) ?? (kind === 'document' ? findKey(object, ['title']) : undefined);
-      if (textKey === undefined) {
-        throw new InputError('ERR_INPUT_MISSING_COLUMN', `no ${kind} text key (accepted: ${textKeys.join(', ')}${kind === 'document' ? ', title' : ''}); keys found: ${Object.keys(object).join(', ')}`, { file, line });
-      }
-      const rawText = object[textKey];
-      if (typeof rawText !== 'string') throw new InputError('ERR_INPUT_JSON', `expected a string, got ${JSON.stringify(rawText)}`, { file, line, field: textKey });
-      body = rawText;
+      ({ id, body } = jsonTextRecord(text, kind, { file, line }));
     } else {
       const tab = text.indexOf('\t');
       if (tab < 0) throw new InputError('ERR_INPUT_MISSING_COLUMN', `expected "${kind === 'document' ? 'doc_id' : 'query_id'}<TAB>text", found no tab`, { file, line });
