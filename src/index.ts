@@ -39,7 +39,8 @@ export async function evaluate(options: EvaluateFilesOptions): Promise<Evaluatio
   return evaluateRunFile(qrels, options.run, { relLevel: options.relLevel ?? 1, measures: lists.flatMap(splitMeasureList) });
 }
 
-export { compare, formatComparison, formatTrecEval } from './evaluate/index.js';
+export { compare, formatComparison, formatTrecEval, selectTrecEvalMeasures, trecEval, readRunTag } from './evaluate/index.js';
+export type { TrecEvalOptions } from './evaluate/index.js';
 export type { ComparisonOptions, EvaluationResult, MeasureComparison } from './evaluate/index.js';
 
 // Ranking comparison, as `rerank-batch diff A B`: Kendall's tau, RBO, top-k overlap per query.

@@ -14,6 +14,7 @@ import { registerReportCommand } from './report-command.js';
 import { registerRunAdminCommands } from './run-admin-commands.js';
 import { registerRunCommands } from './run-command.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerTrecEvalCommand } from './trec-eval-command.js';
 
 /** Build the `rerank-batch` program. */
 export function buildProgram(setExitCode: (code: number) => void): Command {
@@ -27,6 +28,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerDashboardCommand(program, setExitCode);
   registerEstimateCommand(program, setExitCode);
   registerEvalCommand(program, setExitCode);
+  registerTrecEvalCommand(program, setExitCode);
   registerDiffCommand(program, setExitCode);
   registerReportCommand(program, setExitCode);
   registerCacheCommands(program, setExitCode);

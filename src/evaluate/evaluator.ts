@@ -4,14 +4,14 @@ import { compareUtf8 } from '../read/byte-order.js';
 import type { Qrels } from '../read/qrels-file.js';
 import { sortTrecOrder, type ScoredDoc } from '../read/trec-order.js';
 import { selectMeasures, type MeasureSelection } from './measure-selection.js';
-import { computeQueryMeasures } from './measures.js';
-import { judgeRanking, summariseJudgments, type QueryJudgments } from './ranking.js';
+import { computeMissingQueryMeasures, computeQueryMeasures } from './measures.js';
+import { judgeRanking, standInRanking, summariseJudgments, type QueryJudgments } from './ranking.js';
 
 /** Options of an evaluation. */
 export interface EvaluateOptions {
   /** Labels >= relLevel are relevant for the binary measures (trec_eval `-l`). Non-negative integer. Default 1. */
   relLevel?: number;
-  /** trec_eval-style measure names (see selectMeasures). Default: every measure with default cutoffs. */
+  /** trec_eval-style measure names (see selectMeasures). Default: eval's default set with default cutoffs. */
   measures?: string[];
 }
 
@@ -33,7 +33,8 @@ export interface EvaluationResult {
   mean: Record<string, number>;
   /**
    * Values of every qrels query, in qrels query order (UTF-8 byte order of the ids). Queries absent from
-   * the run score 0 everywhere, except num_rel (their true count) and num_q (1), as trec_eval -c.
+   * the run score as trec_eval 10.0 -c scores them (its stand-in ranking, see standInRanking): 0 everywhere
+   * except num_rel (their true count), num_q (1) and yaap (log(1 / (1 + num_rel))).
    */
   perQuery: Map<string, Record<string, number>>;
   /** Queries of the run that are not in the qrels, ignored (byte order). */
@@ -100,7 +101,7 @@ export class Evaluator {
       this.ignored.push(queryId);
       return;
     }
-    this.values.set(queryId, computeQueryMeasures(this.selection, judgeRanking(sortTrecOrder(docs), judgments), this.relLevel));
+    this.values.set(queryId, computeQueryMeasures(this.selection, judgeRanking(sortTrecOrder(docs), judgments)));
   }
 
   /**
@@ -118,7 +119,7 @@ export class Evaluator {
       if (values === undefined) {
         const judgments = this.judgmentsOf(queryId);
         if (judgments === undefined) continue;
-        values = computeQueryMeasures(this.selection, judgeRanking([], judgments), this.relLevel);
+        values = computeMissingQueryMeasures(this.selection, standInRanking(judgments));
       }
       const record: Record<string, number> = {};
       names.forEach((name, i) => {
@@ -131,12 +132,11 @@ export class Evaluator {
     const numQ = perQuery.size;
     const mean: Record<string, number> = {};
     let i = 0;
-    for (const { family, cutoffs } of this.selection.families) {
-      for (let j = 0; j < (cutoffs?.length ?? 1); j++, i++) {
-        const name = names[i] ?? '';
-        const sum = sums[i] ?? 0;
-        if (family.name === 'num_q') mean[name] = numQ;
-        else if (family.name === 'num_rel') mean[name] = this.positiveJudgments(queryIds);
+    for (const { family, names: familyNames } of this.selection.families) {
+      for (const name of familyNames) {
+        const sum = sums[i++] ?? 0;
+        if (family.summary === 'queries') mean[name] = numQ;
+        else if (family.summary === 'relevant') mean[name] = this.positiveJudgments(queryIds);
         else mean[name] = family.count || numQ === 0 ? sum : sum / numQ;
       }
     }

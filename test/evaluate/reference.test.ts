@@ -61,3 +61,40 @@ describe.skipIf(!present)('reproduces trec_eval 10.0 -c reference outputs', () =
     });
   }
 });
+
+/** The all_trec families with a number per query, which eval (the Evaluator) offers too. */
+const ALL_TREC_IN_EVAL = [
+  'num_q', 'num_ret', 'num_rel', 'num_rel_ret', 'map', 'Rprec', 'bpref', 'recip_rank', 'iprec_at_recall', 'P', 'recall', 'unj', 'rbp', 'rbp_resid',
+  'infAP', 'utility', '11pt_avg', 'ndcg', 'relative_P', 'Rprec_mult', 'success', 'map_cut', 'ndcg_cut', 'ndcg_rel', 'Rndcg', 'binG', 'G', 'set_P',
+  'set_recall', 'set_relative_P', 'set_map', 'set_F', 'num_nonrel_judged_ret',
+];
+
+const ALL_TREC_CASES = [
+  { collection: 'cranfield', relLevel: 1, file: 'bm25.all_trec.perquery.txt' },
+  { collection: 'cisi', relLevel: 1, file: 'bm25.all_trec.perquery.txt' },
+  { collection: 'dl19', relLevel: 1, file: 'bm25.all_trec.perquery.txt' },
+  { collection: 'dl19', relLevel: 2, file: 'bm25.all_trec.l2.perquery.txt' },
+];
+
+describe.skipIf(!present)('the Evaluator (eval) reproduces trec_eval 10.0 -c -m all_trec values, per query and summary', () => {
+  for (const c of ALL_TREC_CASES) {
+    it(`${c.collection} ${c.file} (-l ${c.relLevel}): every line of a measure eval offers`, async () => {
+      const result = evaluate(await readQrels(`${DATA}${c.collection}/qrels.trec`), await readTrecRun(`${DATA}${c.collection}/bm25.run`), {
+        relLevel: c.relLevel,
+        measures: ALL_TREC_IN_EVAL,
+      });
+      const names = new Set(result.measures);
+      let checked = 0;
+      for (const line of readFileSync(`${DATA}${c.collection}/reference/${c.file}`, 'utf8').split('\n')) {
+        const [rawName, queryId, value] = line.split('\t');
+        const name = (rawName ?? '').trimEnd();
+        if (!names.has(name)) continue;
+        const values = queryId === 'all' ? result.mean : result.perQuery.get(queryId ?? '');
+        expect(formatMeasureValue(name, values?.[name] ?? Number.NaN).trim(), line).toBe(value);
+        checked++;
+      }
+      // Every per-query value (all measures but num_q) and every summary line.
+      expect(checked).toBe(result.perQuery.size * (result.measures.length - 1) + result.measures.length);
+    });
+  }
+});
