@@ -3,6 +3,7 @@ import { UsageError } from '../errors/usage-error.js';
 import { compareUtf8 } from '../read/byte-order.js';
 import type { Qrels } from '../read/qrels-file.js';
 import { sortTrecOrder, type ScoredDoc } from '../read/trec-order.js';
+import { translateMeasureList } from './ir-measures-names.js';
 import { selectMeasures, type MeasureSelection } from './measure-selection.js';
 import { computeMissingQueryMeasures, computeQueryMeasures } from './measures.js';
 import { judgeRanking, standInRanking, summariseJudgments, type QueryJudgments } from './ranking.js';
@@ -59,7 +60,12 @@ export class Evaluator {
    * @throws UsageError for a bad relLevel or an unknown measure.
    */
   constructor(qrels: Qrels, options: EvaluateOptions = {}) {
-    const relLevel = options.relLevel ?? 1;
+    // ir_measures names carry their relevance level (P(rel=2)@5); one evaluation has one.
+    const named = translateMeasureList(options.measures ?? []).relLevel;
+    if (named !== undefined && options.relLevel !== undefined && named !== options.relLevel) {
+      throw new UsageError(`the measures ask for relevance level ${named} (ir_measures' rel=, default 1) but the evaluation's is ${options.relLevel}: give --rel-level ${named}, or evaluate them apart`);
+    }
+    const relLevel = options.relLevel ?? named ?? 1;
     if (!Number.isSafeInteger(relLevel) || relLevel < 0) {
       throw new UsageError(`relevance level must be a non-negative integer, got ${String(relLevel)}`);
     }

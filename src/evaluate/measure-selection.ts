@@ -1,4 +1,5 @@
 import { UsageError } from '../errors/usage-error.js';
+import { translateMeasureList } from './ir-measures-names.js';
 import { MEASURE_FAMILIES, MEASURE_NICKNAMES, OTHER_FORMAT_MEASURES, findFamily, type MeasureFamily, type MeasureParameters } from './measure-catalog.js';
 import { defaultParameters, parseParameters, printedNames } from './measure-parameters.js';
 
@@ -48,7 +49,8 @@ export function selectMeasures(items?: readonly string[]): MeasureSelection {
     }
     return entry;
   };
-  const list = items === undefined || items.length === 0 ? ['all'] : items;
+  // ir_measures names (nDCG@10, P(rel=2)@5, AP) become the trec_eval items they stand for.
+  const list = items === undefined || items.length === 0 ? ['all'] : translateMeasureList(items).items;
   for (const raw of list) {
     const item = raw.trim();
     if (item === '') continue;
