@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InputError } from '../../src/errors/input-error.js';
 import { beirDocumentText, pythonStrip } from '../../src/read/beir-corpus.js';
-import { openRunPairs, type ReadPair, type RunPairsOptions } from '../../src/read/index.js';
+import { openRunPairs } from '../../src/read/index.js';
 import { readQrels } from '../../src/read/qrels-file.js';
+import { collect, failure } from '../helpers/run-pairs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rerank-batch-read-beir-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,21 +19,6 @@ function write(name: string, content: string | Buffer): string {
 
 const lines = (...objects: unknown[]): string => objects.map((o) => (typeof o === 'string' ? o : JSON.stringify(o))).join('\n') + '\n';
 
-async function collect(pairs: AsyncIterable<ReadPair>): Promise<ReadPair[]> {
-  const out: ReadPair[] = [];
-  for await (const pair of pairs) out.push(pair);
-  return out;
-}
-
-async function failure(options: RunPairsOptions): Promise<InputError> {
-  try {
-    await collect(openRunPairs(options));
-  } catch (error) {
-    if (error instanceof InputError) return error;
-    throw error;
-  }
-  throw new Error('no error');
-}
 
 describe('beirDocumentText', () => {
   it('is (title + " " + text).strip(), as BEIR reranks', () => {

@@ -6,7 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { hasSharedData, sharedData } from '../helpers/paths.js';
 import { InputError } from '../../src/errors/input-error.js';
 import { readTrecRun, sortTrecOrder } from '../../src/evaluate/index.js';
-import { openPairs, openRunPairs, type PairReject, type ReadPair, type RunPairsOptions } from '../../src/read/index.js';
+import { openPairs, openRunPairs, type PairReject, type ReadPair } from '../../src/read/index.js';
+import { collect, failure } from '../helpers/run-pairs.js';
 
 const cranfield = join(sharedData, 'cranfield');
 const dir = mkdtempSync(join(tmpdir(), 'rerank-batch-read-run-'));
@@ -18,21 +19,6 @@ function write(name: string, content: string | Buffer): string {
   return file;
 }
 
-async function collect(pairs: AsyncIterable<ReadPair>): Promise<ReadPair[]> {
-  const out: ReadPair[] = [];
-  for await (const pair of pairs) out.push(pair);
-  return out;
-}
-
-async function failure(options: RunPairsOptions): Promise<InputError> {
-  try {
-    await collect(openRunPairs(options));
-  } catch (error) {
-    if (error instanceof InputError) return error;
-    throw error;
-  }
-  throw new Error('no error');
-}
 
 const RUN = [
   'q2 Q0 d3 1 5.0 tag', // 1
