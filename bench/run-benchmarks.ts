@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- [--quick] [--large-pairs N] [--seed N] [--input FILE] [name...]]`: runs the benchmarks
- * (all, or the named ones: overhead, latency, rate, scale, memory, cost, cache, labelling), prints a Markdown table with the
+ * (all, or the named ones: overhead, latency, rate, scale, memory, cost, cache, labelling, eval), prints a Markdown table with the
  * machine's facts and writes the same to bench/results/latest.json and latest.md (latest-quick.* with
  * --quick; a subset to latest-NAME.*, e.g. latest-cache.*, leaving the full run's files as they were).
  * Benchmarks measure and report; they never fail the build (the exit code is 0 even when a target is
@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { benchLogger, machineFacts, repoRoot, type BenchContext, type BenchResult, type BenchRow, type MachineFacts } from './lib.js';
 import { cache } from './cache.js';
 import { cost } from './cost.js';
+import { evalScale } from './eval-scale.js';
 import { labelling } from './labelling.js';
 import { memory } from './memory.js';
 import { overhead } from './overhead.js';
@@ -26,6 +27,7 @@ const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = 
   cost,
   cache,
   labelling,
+  eval: evalScale,
 };
 
 interface Args {

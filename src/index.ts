@@ -41,6 +41,9 @@ export async function evaluate(options: EvaluateFilesOptions): Promise<Evaluatio
 
 export { compare, formatComparison, formatTrecEval, selectTrecEvalMeasures, trecEval, readRunTag } from './evaluate/index.js';
 export type { TrecEvalOptions } from './evaluate/index.js';
+// Many runs against a baseline: paired tests (t, Wilcoxon, randomization) and multiple-testing corrections.
+export { adjustPValues, compareRuns, formatRunComparison, permutationTest, wilcoxonSignedRank } from './evaluate/index.js';
+export type { Correction, PairedTest, RunComparisonOptions, RunComparisonTable } from './evaluate/index.js';
 export type { ComparisonOptions, EvaluationResult, MeasureComparison } from './evaluate/index.js';
 
 // Ranking comparison, as `rerank-batch diff A B`: Kendall's tau, RBO, top-k overlap per query.

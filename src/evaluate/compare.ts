@@ -32,6 +32,12 @@ export interface MeasureComparison {
   wins: number;
   ties: number;
   losses: number;
+  /** p after a multiple-testing correction, when one was made (`eval`: see RunComparisonTable). */
+  pAdjusted?: number;
+  /** pAdjusted below the significance level, when corrected. */
+  significant?: boolean;
+  /** Cohen's d_z of the per-query differences, when computed (see RunMeasureComparison.effectSize). */
+  effectSize?: number;
 }
 
 /**
@@ -75,7 +81,7 @@ export function compare(a: EvaluationResult, b: EvaluationResult, options: Compa
     const ciHigh = n > 0 ? (means[highIndex] ?? NaN) : NaN;
     const meanA = a.mean[measure] ?? 0;
     const meanB = b.mean[measure] ?? 0;
-    return { measure, a: meanA, b: meanB, delta: meanB - meanA, pValue: pairedTTest([...d]).pValue, ciLow, ciHigh, wins, ties, losses };
+    return { measure, a: meanA, b: meanB, delta: meanB - meanA, pValue: pairedTTest(d).pValue, ciLow, ciHigh, wins, ties, losses };
   });
 }
 

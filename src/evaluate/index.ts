@@ -11,10 +11,14 @@ export { readRunTag } from './run-tag.js';
 export { evaluateRunFile } from './evaluate-file.js';
 export { Evaluator, evaluate, type EvaluateOptions, type EvaluationResult, type QuerySource } from './evaluator.js';
 export { compare, type ComparisonOptions, type MeasureComparison } from './compare.js';
+export { compareRuns, RunComparator, PAIRED_TESTS, type PairedTest, type RunComparisonOptions, type RunComparisonTable, type RunMeasureComparison } from './run-comparison.js';
+export { adjustPValues, CORRECTIONS, type Correction } from './multiple-testing.js';
+export { wilcoxonSignedRank, type WilcoxonResult } from './wilcoxon.js';
+export { permutationTest, SignFlipTest } from './permutation-test.js';
+export { comparisonLegend, formatComparison, formatRunComparison, runComparisonCsv, runComparisonJson } from './format-comparison.js';
 export { pairedTTest, studentTTwoSidedP, regularizedIncompleteBeta, type PairedTTest } from './student-t.js';
 export { mulberry32 } from '../mulberry32.js';
 export { formatFixed, formatMeasureValue, formatTrecEval, formatTrecEvalLine, isCountMeasure } from './format.js';
-export { formatComparison } from './format-comparison.js';
 export {
   RANKING_DIFF_DEFAULTS,
   diffQuery,

@@ -1,6 +1,8 @@
 import { UsageError } from '../errors/usage-error.js';
 import type { MeasureComparison } from './compare.js';
 import { selectMeasures } from './measure-selection.js';
+import { adjustPValues } from './multiple-testing.js';
+import type { RunComparisonTable } from './run-comparison.js';
 
 /** One `--fail-on-regression MEASURE[:DELTA]`: the measure as metrics.json names it, and the drop it tolerates. */
 export interface RegressionGate {
@@ -63,5 +65,52 @@ export function judgeRegressionGates(gates: readonly RegressionGate[], compariso
     if (comparison.delta < 0 && comparison.pValue < GATE_P_VALUE) reasons.push(`significantly (p = ${comparison.pValue.toFixed(4)})`);
     if (comparison.ciHigh < 0) reasons.push(`95% CI [${comparison.ciLow.toFixed(4)}, ${comparison.ciHigh.toFixed(4)}] below zero`);
     return { gate, comparison, failed: reasons.length > 0, reason: reasons.join(', ') };
+  });
+}
+
+/** A gate's verdict on one run of a many-run comparison (against the table's baseline). */
+export interface RunGateVerdict extends GateVerdict {
+  run: string;
+}
+
+/**
+ * Judges each gate on every run of a table against its baseline (`eval` with two or more runs). A run
+ * fails a gate when the measure dropped by more than DELTA, or dropped significantly: the table's test p,
+ * corrected with the table's correction over the gate family (every run x every gated measure), below
+ * 0.05; or, where `intervals` holds the run's bootstrap interval (two runs), when the 95% interval lies
+ * wholly below zero. With two runs and one gate the family is that one test: exactly
+ * {@link judgeRegressionGates} on the two-run comparison.
+ * @param intervals the bootstrap comparisons (compare()) of some runs, by run name.
+ * @throws UsageError when a gated measure was not compared.
+ */
+export function judgeRunGates(
+  gates: readonly RegressionGate[],
+  table: RunComparisonTable,
+  intervals: ReadonlyMap<string, readonly MeasureComparison[]> = new Map(),
+): RunGateVerdict[] {
+  const family = gates.flatMap((gate) => {
+    if (!table.measures.includes(gate.measure)) throw new UsageError(`--fail-on-regression ${gate.text}: ${gate.measure} was not compared`);
+    return table.comparisons.filter((c) => c.measure === gate.measure).map((cell) => ({ gate, cell }));
+  });
+  const adjusted = adjustPValues(
+    family.map(({ cell }) => cell.pValue),
+    table.correction,
+  );
+  return family.map(({ gate, cell }, i) => {
+    const interval = intervals.get(cell.run)?.find((c) => c.measure === cell.measure);
+    const comparison: MeasureComparison = {
+      measure: cell.measure,
+      a: cell.baselineValue,
+      b: cell.value,
+      delta: cell.delta,
+      pValue: adjusted[i] ?? NaN,
+      ciLow: interval?.ciLow ?? NaN,
+      ciHigh: interval?.ciHigh ?? NaN,
+      wins: cell.wins,
+      ties: cell.ties,
+      losses: cell.losses,
+    };
+    const [verdict] = judgeRegressionGates([gate], [comparison]);
+    return { ...(verdict as GateVerdict), run: cell.run };
   });
 }

@@ -74,21 +74,28 @@ export interface PairedTTest {
 }
 
 /**
- * Paired two-sided t-test on differences b - a (df = n - 1). p = 1 when every difference is 0; p = 0
- * when all differences are equal and non-zero; p = NaN with fewer than two pairs.
+ * Paired two-sided t-test on differences b - a (df = n - 1), as scipy.stats.ttest_rel. p = 1 when every
+ * difference is 0; p = 0 when all differences are equal and non-zero; p = NaN with fewer than two pairs.
  */
-export function pairedTTest(differences: readonly number[]): PairedTTest {
+export function pairedTTest(differences: ArrayLike<number>): PairedTTest {
   const n = differences.length;
   if (n < 2) return { t: NaN, df: n - 1, pValue: NaN };
+  const first = differences[0] ?? 0;
   let sum = 0;
-  for (const d of differences) sum += d;
+  let allZero = true;
+  let constant = true;
+  for (let i = 0; i < n; i++) {
+    const d = differences[i] ?? 0;
+    sum += d;
+    if (d !== 0) allZero = false;
+    if (d !== first) constant = false;
+  }
   const mean = sum / n;
   let squares = 0;
-  for (const d of differences) squares += (d - mean) * (d - mean);
+  for (let i = 0; i < n; i++) squares += ((differences[i] ?? 0) - mean) ** 2;
   const df = n - 1;
-  if (differences.every((d) => d === 0)) return { t: 0, df, pValue: 1 };
+  if (allZero) return { t: 0, df, pValue: 1 };
   // Equal non-zero differences have no spread (rounding in the mean would fake a tiny one).
-  const constant = differences.every((d) => d === differences[0]);
   const se = constant ? 0 : Math.sqrt(squares / df / n);
   const t = se === 0 ? (mean > 0 ? Infinity : -Infinity) : mean / se;
   return { t, df, pValue: studentTTwoSidedP(t, df) };

@@ -96,8 +96,8 @@ export const COMMANDS = {
     defaults: { seed: SERVER_DEFAULTS.seed },
   },
   eval: {
-    description: 'evaluate a run against qrels exactly as trec_eval 10.0 -c, or compare two runs (paired t-test, bootstrap CI)',
-    options: ['qrels', 'run', 'relLevel', 'measures', 'perQuery', 'json', 'bootstrapSamples', 'seed', 'failOnRegression'],
+    description: 'evaluate a run against qrels exactly as trec_eval 10.0 -c, or compare runs with a baseline (paired tests, multiple-testing correction, effect sizes, wins/ties/losses)',
+    options: ['qrels', 'run', 'baseline', 'relLevel', 'measures', 'perQuery', 'perQueryCsv', 'json', 'csv', 'test', 'correction', 'permutations', 'bootstrapSamples', 'seed', 'failOnRegression'],
     required: ['qrels', 'run'],
   },
   diff: {

@@ -1,6 +1,8 @@
 import { DEFAULT_JOB_OPTIONS } from '../../jobs/default-job-options.js';
 import { DEFAULT_PREFIX, RUN_ID_PATTERN } from '../../jobs/names.js';
+import { CORRECTIONS } from '../evaluate/multiple-testing.js';
 import { RANKING_DIFF_DEFAULTS } from '../evaluate/ranking-diff.js';
+import { PAIRED_TESTS } from '../evaluate/run-comparison.js';
 import { DEFAULT_MAX_DOCUMENT_BYTES } from '../read/reader-options.js';
 import { CLIENT_DEFAULTS } from '../rerank/client-options.js';
 import { TEMPLATE_SETTINGS } from '../rerank/prompt.js';
@@ -46,8 +48,8 @@ export const OPTIONS = {
   // input
   input: { concern: 'input', kind: text, short: '-i', arg: '<file>', doc: 'pairs file: .csv, .tsv, .jsonl (each optionally .gz)' },
   runFile: { concern: 'input', kind: text, arg: '<file>', doc: 'build pairs from a first-stage TREC run instead (with --docs and --queries)' },
-  docs: { concern: 'input', kind: text, arg: '<file>', doc: 'documents for --run-file: JSONL (docno/doc_id, text) or TSV' },
-  queries: { concern: 'input', kind: text, arg: '<file>', doc: 'queries for --run-file: TSV (id, text) or JSONL' },
+  docs: { concern: 'input', kind: text, arg: '<file>', doc: "documents for --run-file: JSONL (docno/doc_id/_id, text; BEIR's corpus.jsonl, title joined to text) or TSV" },
+  queries: { concern: 'input', kind: text, arg: '<file>', doc: "queries for --run-file: TSV (id, text) or JSONL (BEIR's queries.jsonl too)" },
   depth: { concern: 'input', kind: int(1), arg: '<k>', doc: 'with --run-file: the top K candidates of each query', defaultDoc: 'all' },
   format: { concern: 'input', kind: { type: 'choice', choices: ['csv', 'tsv', 'jsonl'] }, arg: '<format>', doc: 'input format', defaultDoc: 'from the file name' },
   columns: { concern: 'input', kind: { type: 'columns' }, arg: '<role=column,...>', doc: 'input column per role (query_id, query, doc_id, document, score, rank, label)', defaultDoc: 'aliases' },
@@ -124,12 +126,18 @@ export const OPTIONS = {
   metricsHost: { concern: 'monitoring', kind: text, arg: '<host>', doc: 'interface of the metrics endpoint (0.0.0.0 for a scraper on another host)' },
   tracing: { concern: 'monitoring', kind: { type: 'boolean' }, doc: "OpenTelemetry spans of queues and jobs through BullMQ's telemetry (bullmq-otel); set up an OpenTelemetry SDK in the process, e.g. with node --import" },
   // evaluation (eval)
-  run: { concern: 'evaluation', kind: { type: 'list' }, arg: '<file>', doc: 'TREC run or ranked.jsonl; give twice to compare B (second) against A (first)' },
-  measures: { concern: 'evaluation', kind: { type: 'list' }, arg: '<list>', doc: 'measures, trec_eval -m style (e.g. "ndcg_cut.10,map,P.5,10")', defaultDoc: 'all' },
+  run: { concern: 'evaluation', kind: { type: 'list' }, arg: '<file>', doc: 'TREC run or ranked.jsonl, or NAME=FILE to name it in tables; give several to compare them with the baseline' },
+  measures: { concern: 'evaluation', kind: { type: 'list' }, arg: '<list>', doc: 'measures, trec_eval -m style (e.g. "ndcg_cut.10,map,P.5,10") or ir_measures names (nDCG@10, AP, P@5)', defaultDoc: 'all' },
   perQuery: { concern: 'evaluation', kind: { type: 'boolean' }, doc: 'also one row per query and measure (trec_eval -q)' },
   json: { concern: 'common', kind: { type: 'boolean' }, doc: 'print JSON instead of a table' },
-  bootstrapSamples: { concern: 'evaluation', kind: int(1), arg: '<n>', doc: 'bootstrap resamples of the comparison confidence interval' },
-  seed: { concern: 'evaluation', kind: int(0), arg: '<n>', doc: 'seed of the bootstrap (eval) or of the fault draws (serve)' },
+  bootstrapSamples: { concern: 'evaluation', kind: int(1), arg: '<n>', doc: 'bootstrap resamples of the confidence interval of a two-run comparison' },
+  seed: { concern: 'evaluation', kind: int(0), arg: '<n>', doc: 'seed of the bootstrap and the permutation test (eval) or of the fault draws (serve)' },
+  baseline: { concern: 'evaluation', kind: text, arg: '<name>', doc: 'the run the others are compared with: its name (file name, or NAME of NAME=FILE) or its file', defaultDoc: 'the first --run' },
+  test: { concern: 'evaluation', kind: { type: 'choice', choices: PAIRED_TESTS }, arg: '<test>', doc: 'paired test of each run against the baseline: t (paired t-test), wilcoxon (signed-rank, as scipy.stats.wilcoxon), permutation (randomization test, random sign flips)' },
+  correction: { concern: 'evaluation', kind: { type: 'choice', choices: CORRECTIONS }, arg: '<method>', doc: 'multiple-testing correction of the p-values over runs x measures: holm, bonferroni, bh (Benjamini-Hochberg) or none' },
+  permutations: { concern: 'evaluation', kind: int(1), arg: '<n>', doc: 'random sign flips of --test permutation (all 2^queries when that is fewer)' },
+  csv: { concern: 'evaluation', kind: { type: 'boolean' }, doc: 'print the comparison table (or a single run\'s means) as CSV instead of a table' },
+  perQueryCsv: { concern: 'evaluation', kind: text, arg: '<file>', doc: 'write the per-query matrix: query_id, measure, one column of values per run', defaultDoc: 'none' },
   failOnRegression: { concern: 'evaluation', kind: { type: 'list' }, arg: '<measure[:delta]...>', doc: 'exit 3 when reranking lowers MEASURE (e.g. ndcg_cut.10) by more than DELTA (default 0), or significantly (paired t-test p < 0.05, or the 95% CI wholly below zero)', defaultDoc: 'no gate' },
   // ranking comparison (diff)
   rboP: { concern: 'evaluation', kind: { type: 'number', min: 0, exclusiveMin: true, max: 1 }, arg: '<p>', doc: 'persistence of rank-biased overlap, 0 < p < 1 (higher: deeper ranks weigh more)' },
@@ -207,6 +215,10 @@ export const DEFAULTS = {
   json: false,
   bootstrapSamples: 10_000,
   seed: 42,
+  test: 't',
+  correction: 'holm',
+  permutations: 10_000,
+  csv: false,
   rboP: RANKING_DIFF_DEFAULTS.rboP,
   topK: RANKING_DIFF_DEFAULTS.topK,
   mostMoved: RANKING_DIFF_DEFAULTS.mostMoved,

@@ -1,0 +1,32 @@
+/**
+ * A worker thread of `evaluateRuns`: reads the qrels given as workerData once, then evaluates each run
+ * file it is sent and posts back its scores (typed arrays, transferred, not copied) or the error.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { serializeError } from '../errors/serialized-error.js';
+import { readQrels } from '../read/qrels-file.js';
+import { evaluateRunFile } from './evaluate-file.js';
+import type { RunEvaluationReply, RunEvaluationRequest, RunEvaluationWork } from './parallel-evaluation.js';
+import { runScores } from './run-scores.js';
+
+const port = parentPort;
+if (port === null) throw new Error('run-evaluation-thread runs as a worker thread only');
+const work = workerData as RunEvaluationWork;
+const qrels = readQrels(work.qrels);
+// An unreadable qrels file is reported with the first run asked for.
+qrels.catch(() => undefined);
+
+port.on('message', (request: RunEvaluationRequest) => {
+  void (async () => {
+    let reply: RunEvaluationReply;
+    try {
+      const result = await evaluateRunFile(await qrels, request.file, work.options);
+      const scores = runScores(request.name, result);
+      reply = { type: 'scores', index: request.index, scores, ignoredRunQueries: result.ignoredRunQueries };
+      port.postMessage(reply, scores.values.map((values) => values.buffer as ArrayBuffer));
+    } catch (error) {
+      reply = { type: 'error', index: request.index, error: serializeError(error) };
+      port.postMessage(reply);
+    }
+  })();
+});
