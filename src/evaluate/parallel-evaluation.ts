@@ -2,27 +2,10 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { compiledModule } from '../compiled-module.js';
 import { RerankBatchError } from '../errors/rerank-batch-error.js';
-import { deserializeError, type SerializedError } from '../errors/serialized-error.js';
+import { deserializeError } from '../errors/serialized-error.js';
 import type { EvaluateOptions } from './evaluator.js';
 import type { RunScores } from './run-scores.js';
-
-/** What every evaluation thread is started with. */
-export interface RunEvaluationWork {
-  qrels: string;
-  options: EvaluateOptions;
-}
-
-/** One run for a thread to evaluate. */
-export interface RunEvaluationRequest {
-  index: number;
-  name: string;
-  file: string;
-}
-
-/** A thread's answer: the run's scores, or why it could not be evaluated. */
-export type RunEvaluationReply =
-  | { type: 'scores'; index: number; scores: RunScores; ignoredRunQueries: string[] }
-  | { type: 'error'; index: number; error: SerializedError };
+import { runEvaluationReplySchema, type RunEvaluationReply, type RunEvaluationRequest, type RunEvaluationWork } from './run-evaluation-messages.js';
 
 /** One evaluated run. */
 export interface EvaluatedRun {
@@ -63,7 +46,14 @@ export async function* evaluateRuns(
   let stopping = false;
   let wake: (() => void) | undefined;
   for (const worker of workers) {
-    worker.on('message', (reply: RunEvaluationReply) => {
+    worker.on('message', (message: unknown) => {
+      const parsed = runEvaluationReplySchema.safeParse(message);
+      if (!parsed.success) {
+        failure ??= new RerankBatchError('ERR_READ_THREAD', `a thread evaluating runs sent what is no reply: ${parsed.error.message}`);
+        wake?.();
+        return;
+      }
+      const reply: RunEvaluationReply = parsed.data;
       replies.set(reply.index, reply);
       idle.push(worker);
       wake?.();

@@ -6,19 +6,21 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { serializeError } from '../errors/serialized-error.js';
 import { readQrels } from '../read/qrels-file.js';
 import { evaluateRunFile } from './evaluate-file.js';
-import type { RunEvaluationReply, RunEvaluationRequest, RunEvaluationWork } from './parallel-evaluation.js';
+import { runEvaluationRequestSchema, runEvaluationWorkSchema, type RunEvaluationReply } from './run-evaluation-messages.js';
 import { runScores } from './run-scores.js';
 
 const port = parentPort;
 if (port === null) throw new Error('run-evaluation-thread runs as a worker thread only');
-const work = workerData as RunEvaluationWork;
+const work = runEvaluationWorkSchema.parse(workerData);
 const qrels = readQrels(work.qrels);
 // An unreadable qrels file is reported with the first run asked for.
 qrels.catch(() => undefined);
 
-port.on('message', (request: RunEvaluationRequest) => {
+port.on('message', (message: unknown) => {
   void (async () => {
     let reply: RunEvaluationReply;
+    // A request that does not parse throws here: the thread dies, and evaluateRuns reports ERR_READ_THREAD.
+    const request = runEvaluationRequestSchema.parse(message);
     try {
       const result = await evaluateRunFile(await qrels, request.file, work.options);
       const scores = runScores(request.name, result);
