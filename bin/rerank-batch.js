@@ -10,5 +10,9 @@ setFlagsFromString('--heap-growing-percent=100');
 
 const { main } = await import('../dist/src/cli/main.js');
 const code = await main(process.argv);
+// A pipe read slowly takes what does not fit in it later: wait until both streams have handed over
+// everything written (an empty write's callback runs after the writes before it), or exit would cut
+// a long output (`trec_eval -q ... | less`) short.
+await Promise.all([process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write('', resolve))));
 // Exit explicitly: Redis clients and the log transport must not keep a finished command alive.
 process.exit(code);
