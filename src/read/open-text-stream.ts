@@ -129,15 +129,16 @@ export interface ByteLine {
 }
 
 /**
- * Splits a byte stream into lines at LF (a CR before the LF is dropped). Memory is bounded by the longest
- * line: a line over `maxLineBytes` throws `tooLongCode` (an InputError naming the line).
+ * Splits a byte stream into lines at LF (a CR before the LF is dropped), a chunk's lines at a time: a
+ * reader of millions of short lines pays one await per chunk, not per line. Memory is bounded by the
+ * longest line: a line over `maxLineBytes` throws `tooLongCode` (an InputError naming the line).
  */
-export async function* splitLines(
+export async function* splitLineBatches(
   chunks: AsyncIterable<Buffer>,
   file: string,
   maxLineBytes: number,
   tooLongCode: ErrorCode,
-): AsyncGenerator<ByteLine, void, undefined> {
+): AsyncGenerator<ByteLine[], void, undefined> {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let line = 1;
@@ -146,6 +147,7 @@ export async function* splitLines(
     return { line: line++, bytes: bytes.subarray(0, end) };
   };
   for await (const chunk of chunks) {
+    const batch: ByteLine[] = [];
     let start = 0;
     for (;;) {
       const nl = chunk.indexOf(0x0a, start);
@@ -159,7 +161,7 @@ export async function* splitLines(
       if (bytes.length > maxLineBytes) {
         throw new InputError(tooLongCode, `line longer than ${maxLineBytes} bytes (maxRecordBytes)`, { file, line });
       }
-      yield finish(bytes);
+      batch.push(finish(bytes));
       start = nl + 1;
     }
     if (start < chunk.length) {
@@ -171,8 +173,19 @@ export async function* splitLines(
         throw new InputError(tooLongCode, `line longer than ${maxLineBytes} bytes (maxRecordBytes)`, { file, line });
       }
     }
+    if (batch.length > 0) yield batch;
   }
-  if (pending.length > 0) yield finish(Buffer.concat(pending));
+  if (pending.length > 0) yield [finish(Buffer.concat(pending))];
+}
+
+/** splitLineBatches one line at a time. */
+export async function* splitLines(
+  chunks: AsyncIterable<Buffer>,
+  file: string,
+  maxLineBytes: number,
+  tooLongCode: ErrorCode,
+): AsyncGenerator<ByteLine, void, undefined> {
+  for await (const batch of splitLineBatches(chunks, file, maxLineBytes, tooLongCode)) yield* batch;
 }
 
 export interface TextLine {
@@ -181,14 +194,60 @@ export interface TextLine {
 }
 
 /**
- * The lines of a (possibly gzipped) UTF-8 text file, decoded strictly: invalid UTF-8 throws
- * ERR_INPUT_ENCODING naming the line. Used for run, queries and documents files.
+ * The lines of a (possibly gzipped) UTF-8 text file, decoded strictly, a chunk's lines at a time: invalid
+ * UTF-8 throws ERR_INPUT_ENCODING naming the line, and a line over `maxLineBytes` ERR_INPUT_ENCODING too
+ * (the guard against a file with no line breaks). Each chunk's whole lines are checked and decoded at once
+ * and then split, so a file of millions of short lines (runs, qrels) costs one await and one decode per
+ * chunk, not a Buffer and a promise per line. Used for run, qrels, queries and documents files.
  */
-export async function* readTextLines(file: string, options: { gzip?: boolean; maxLineBytes?: number } = {}): AsyncGenerator<TextLine, void, undefined> {
+export async function* readTextLineBatches(file: string, options: { gzip?: boolean; maxLineBytes?: number } = {}): AsyncGenerator<TextLine[], void, undefined> {
   const gzip = options.gzip ?? file.toLowerCase().endsWith('.gz');
-  for await (const { line, bytes } of splitLines(openByteStream(file, gzip), file, options.maxLineBytes ?? 64 * 1024 * 1024, 'ERR_INPUT_ENCODING')) {
-    const text = decodeUtf8Strict(bytes);
-    if (text === undefined) throw new InputError('ERR_INPUT_ENCODING', describeInvalidUtf8(bytes, 'line'), { file, line });
-    yield { line, text };
+  const maxLineBytes = options.maxLineBytes ?? 64 * 1024 * 1024;
+  let carry: Buffer[] = [];
+  let carried = 0;
+  let line = 1;
+  /** The lines of `bytes` (whole lines, without the last line break), numbered from `line`. */
+  const decode = (bytes: Buffer): TextLine[] => {
+    if (!isUtf8(bytes)) {
+      // Name the line: check them one by one (rare: the file is not UTF-8).
+      let start = 0;
+      for (let n = line; ; n++) {
+        const nl = bytes.indexOf(0x0a, start);
+        const piece = bytes.subarray(start, nl < 0 ? bytes.length : nl);
+        if (!isUtf8(piece)) throw new InputError('ERR_INPUT_ENCODING', describeInvalidUtf8(piece, 'line'), { file, line: n });
+        start = nl + 1;
+      }
+    }
+    const texts = bytes.toString('utf8').split('\n');
+    const lines: TextLine[] = new Array<TextLine>(texts.length);
+    for (let i = 0; i < texts.length; i++) {
+      let text = texts[i] as string;
+      if (text.charCodeAt(text.length - 1) === 0x0d) text = text.slice(0, -1);
+      // A UTF-16 unit is at most 3 UTF-8 bytes: only long lines need counting.
+      if (text.length * 3 > maxLineBytes && Buffer.byteLength(text) > maxLineBytes) {
+        throw new InputError('ERR_INPUT_ENCODING', `line longer than ${maxLineBytes} bytes (maxRecordBytes)`, { file, line });
+      }
+      lines[i] = { line: line++, text };
+    }
+    return lines;
+  };
+  for await (const chunk of openByteStream(file, gzip)) {
+    const last = chunk.lastIndexOf(0x0a);
+    if (last < 0) {
+      carry.push(chunk);
+      carried += chunk.length;
+      if (carried > maxLineBytes) throw new InputError('ERR_INPUT_ENCODING', `line longer than ${maxLineBytes} bytes (maxRecordBytes)`, { file, line });
+      continue;
+    }
+    const whole = carry.length === 0 ? chunk.subarray(0, last) : Buffer.concat([...carry, chunk.subarray(0, last)]);
+    carry = last + 1 < chunk.length ? [chunk.subarray(last + 1)] : [];
+    carried = chunk.length - last - 1;
+    yield decode(whole);
   }
+  if (carried > 0) yield decode(Buffer.concat(carry));
+}
+
+/** readTextLineBatches one line at a time. */
+export async function* readTextLines(file: string, options: { gzip?: boolean; maxLineBytes?: number } = {}): AsyncGenerator<TextLine, void, undefined> {
+  for await (const batch of readTextLineBatches(file, options)) yield* batch;
 }

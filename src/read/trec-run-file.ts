@@ -1,5 +1,5 @@
 import { InputError } from '../errors/input-error.js';
-import { readTextLines } from './open-text-stream.js';
+import { readTextLineBatches } from './open-text-stream.js';
 import { problemToError, type RowProblem } from './pair-validator.js';
 import { trecFields } from './trec-fields.js';
 import type { ScoredDoc } from './trec-order.js';
@@ -40,7 +40,7 @@ export async function readTrecRunFile(file: string, onProblem?: (problem: RowPro
   const run: TrecRun = new Map();
   const seen = new Map<string, Set<string>>();
   let results = 0;
-  for await (const { line, text } of readTextLines(file)) {
+  for await (const batch of readTextLineBatches(file)) for (const { line, text } of batch) {
     const fields = trecFields(text);
     if (fields === undefined) continue;
     results++;
