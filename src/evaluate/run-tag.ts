@@ -1,4 +1,4 @@
-import { readTextLines } from '../read/open-text-stream.js';
+import { readTextLineBatches } from '../read/open-text-stream.js';
 import { trecFields } from '../read/trec-fields.js';
 
 /**
@@ -8,7 +8,7 @@ import { trecFields } from '../read/trec-fields.js';
  */
 export async function readRunTag(file: string): Promise<string | undefined> {
   let tag: string | undefined;
-  for await (const { text } of readTextLines(file)) {
+  for await (const batch of readTextLineBatches(file)) for (const { text } of batch) {
     const fields = trecFields(text);
     if (fields !== undefined) tag = fields[5];
   }

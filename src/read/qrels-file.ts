@@ -1,5 +1,5 @@
 import { InputError } from '../errors/input-error.js';
-import { readTextLines } from './open-text-stream.js';
+import { readTextLineBatches } from './open-text-stream.js';
 import { trecFields } from './trec-fields.js';
 
 /** Judgments: query id -> document id -> label. Labels are integers; < 0 means "in the pool, unjudged". */
@@ -18,7 +18,7 @@ export type Qrels = Map<string, Map<string, number>>;
 export async function readQrels(file: string): Promise<Qrels> {
   const qrels: Qrels = new Map();
   let first = true;
-  for await (const { text, line } of readTextLines(file)) {
+  for await (const batch of readTextLineBatches(file)) for (const { text, line } of batch) {
     const fields = trecFields(text);
     if (fields === undefined) continue;
     const header = first && isBeirHeader(fields);
