@@ -12,3 +12,37 @@ export function trecFields(text: string): string[] | undefined {
   const first = fields[0];
   return first === undefined || first.startsWith('#') ? undefined : fields;
 }
+
+/** C_SPACE one character at a time: space, tab, LF, VT, FF, CR. */
+const isCSpace = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d);
+
+/** The fields a run line needs, scanned without splitting all of them; undefined for a line trecFields skips. */
+export interface RunLineFields {
+  /** How many fields the line has (trec_eval needs 6). */
+  count: number;
+  queryId: string | undefined;
+  docId: string | undefined;
+  score: string | undefined;
+}
+
+/**
+ * trecFields for the hot path of a run file (millions of lines): the same split on C whitespace and the
+ * same blank and `#` lines skipped, but only fields 1, 3 and 5 become strings.
+ */
+export function runLineFields(text: string): RunLineFields | undefined {
+  const picked: (string | undefined)[] = [undefined, undefined, undefined];
+  let count = 0;
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    while (i < n && isCSpace(text.charCodeAt(i))) i++;
+    if (i >= n) break;
+    const start = i;
+    while (i < n && !isCSpace(text.charCodeAt(i))) i++;
+    if (count === 0 && text.charCodeAt(start) === 0x23) return undefined;
+    if (count === 0 || count === 2 || count === 4) picked[count / 2] = text.slice(start, i);
+    count++;
+  }
+  if (count === 0) return undefined;
+  return { count, queryId: picked[0], docId: picked[1], score: picked[2] };
+}
